@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PinoNestLogger, createLogger } from '@tally/common';
+import { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { IngestConfig } from './config/ingest.config.js';
+import { mountOpenApi } from './docs/openapi.js';
+import { IngestModule } from './ingest.module.js';
+import { NatsGateway } from './nats/nats-gateway.js';
+import { UnparsableItem } from './sales/sale-intake.service.js';
+
+const BATCH_URL = '/v1/sales/batch';
+
+/**
+ * Builds the ingest app: Fastify (with the request id from X-Request-Id), NDJSON batches,
+ * per-route body limits, the NATS connection and its start-up check. Used by main.ts and by
+ * the tests, so both run exactly the same wiring.
+ */
+export async function createIngestApp(
+  config: IngestConfig,
+  logger: Logger = createLogger('ingest', config.logLevel),
+): Promise<NestFastifyApplication> {
+  const gateway = await NatsGateway.connect(config.natsUrl, 'tally-ingest', config.natsConnectTimeoutMs, logger);
+  try {
+    await gateway.jsm.streams.info(config.names.stream);
+  } catch {
+    await gateway.close();
+    throw new Error(`The stream ${config.names.stream} does not exist on ${config.natsUrl}: run \`npm run nats:apply\`.`);
+  }
+
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // Per-request access logs cost more than the request itself at these rates; errors are
+    // still logged (with the request id) by the problem-details filter.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: config.singleBodyLimitBytes,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === BATCH_URL) route.bodyLimit = config.batchBodyLimitBytes;
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  fastify.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, parseNdjson(body as string));
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(IngestModule.forRoot(config, gateway), adapter, {
+    logger: new PinoNestLogger(logger),
+  });
+  app.enableShutdownHooks();
+  mountOpenApi(app);
+  return app;
+}
+
+function parseNdjson(body: string): unknown[] {
+  const items: unknown[] = [];
+  for (const line of body.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      items.push(JSON.parse(line));
+    } catch (error) {
+      items.push(new UnparsableItem(`line is not JSON: ${(error as Error).message}`));
+    }
+  }
+  return items;
+}

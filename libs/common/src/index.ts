@@ -1,0 +1,5 @@
+export * from './config/env.js';
+export * from './http/problem.js';
+export * from './http/problem-details.filter.js';
+export * from './logging/logger.js';
+export * from './metrics/metrics.controller.js';

@@ -1,0 +1,58 @@
+/**
+ * Exact money: decimals with at most 4 fractional digits, held as bigint counts of 1/10,000.
+ *
+ * Binary floats cannot hold 0.1 exactly, so sums drift; a fixed scale of 4 covers every
+ * currency's minor unit (and the sub-cent unit prices of fuel or bulk goods) and makes
+ * addition and multiplication by a quantity exact with native bigint arithmetic.
+ *
+ * JSON numbers are accepted on input: a number is read back through its shortest round-trip
+ * representation (`String(n)`), which for values of at most 15 significant digits is exactly
+ * the text the client sent. The bounds below (11 integer + 4 fractional digits) keep every
+ * accepted number inside that range, so accepting numbers never changes a value.
+ */
+export const MONEY_SCALE = 4;
+const SCALE = 10_000n;
+
+/** Non-negative decimal, up to 11 integer digits and 4 fractional digits, no exponent. */
+export const MONEY_PATTERN = '^(0|[1-9][0-9]{0,10})(\\.[0-9]{1,4})?$';
+const MONEY_RE = new RegExp(MONEY_PATTERN);
+
+/** Largest amount a single money field may hold: 99,999,999,999.9999. */
+export const MONEY_MAX_UNITS = 999_999_999_999_999n;
+
+/** The canonical decimal text of a JSON money value, or undefined if it is not one. */
+export function moneyText(value: unknown): string | undefined {
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : value;
+  return typeof text === 'string' && MONEY_RE.test(text) ? text : undefined;
+}
+
+/** Parses a decimal that already matched MONEY_PATTERN into units of 1/10,000. */
+export function toUnits(text: string): bigint {
+  const dot = text.indexOf('.');
+  if (dot < 0) return BigInt(text) * SCALE;
+  const frac = text.slice(dot + 1).padEnd(MONEY_SCALE, '0');
+  return BigInt(text.slice(0, dot)) * SCALE + BigInt(frac);
+}
+
+/** Formats units of 1/10,000 as a decimal without trailing zeros: 123400n -> "12.34". */
+export function fromUnits(units: bigint): string {
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const whole = abs / SCALE;
+  const frac = abs % SCALE;
+  const sign = negative ? '-' : '';
+  if (frac === 0n) return `${sign}${whole}`;
+  return `${sign}${whole}.${frac.toString().padStart(MONEY_SCALE, '0').replace(/0+$/, '')}`;
+}
+
+/** Exact sum of decimal strings (any sign), returned as a decimal string. */
+export function sumDecimals(values: Iterable<string>): string {
+  let total = 0n;
+  for (const v of values) total += signedToUnits(v);
+  return fromUnits(total);
+}
+
+/** Like toUnits, but accepts a leading minus sign (net amounts of returns). */
+export function signedToUnits(text: string): bigint {
+  return text.startsWith('-') ? -toUnits(text.slice(1)) : toUnits(text);
+}

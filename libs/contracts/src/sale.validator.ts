@@ -1,0 +1,178 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { MONEY_MAX_UNITS, fromUnits, moneyText, toUnits } from './decimal.js';
+import { type Sale, type SaleInput, SaleInputSchema, type SaleLine } from './sale.schema.js';
+
+/**
+ * Validates a sale against the contract and turns it into the canonical `Sale` published on
+ * the stream. Structural rules come from the JSON Schema (compiled once by Ajv); the rules a
+ * schema cannot express follow in `checkSemantics`. Every error names the field by JSON
+ * pointer and the rule it broke, so a client can fix its payload without guessing.
+ */
+
+export interface FieldError {
+  /** RFC 6901 JSON pointer to the offending field, e.g. `/lines/0/quantity`. */
+  readonly pointer: string;
+  /** The rule broken: `required`, `pattern`, `minimum`, `decimal`, `unknown-field`, … */
+  readonly rule: string;
+  readonly message: string;
+}
+
+export type SaleValidation = { ok: true; sale: Sale } | { ok: false; errors: FieldError[] };
+
+export interface ValidationOptions {
+  /** Current time in ms since the epoch (injectable for tests). */
+  readonly now?: number;
+  /** How far in the future `occurredAt` may lie, to absorb till clock drift. */
+  readonly maxFutureSkewMs: number;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+const validateSchema = ajv.compile<SaleInput>(SaleInputSchema);
+const supportedCurrencies = new Set(Intl.supportedValuesOf('currency'));
+
+export function validateSale(input: unknown, options: ValidationOptions): SaleValidation {
+  if (!validateSchema(input)) return { ok: false, errors: schemaErrors(validateSchema.errors ?? []) };
+  const now = options.now ?? Date.now();
+  const errors: FieldError[] = [];
+  const sale = normalize(input, now, options.maxFutureSkewMs, errors);
+  return errors.length === 0 ? { ok: true, sale } : { ok: false, errors };
+}
+
+function normalize(input: SaleInput, now: number, maxSkew: number, errors: FieldError[]): Sale {
+  if (input.kind === 'return' && input.originalSaleId === undefined) {
+    errors.push(err('/originalSaleId', 'return-needs-original', 'a return must name the sale it reverses'));
+  }
+  if (input.kind === 'sale' && input.originalSaleId !== undefined) {
+    errors.push(err('/originalSaleId', 'only-for-returns', 'only a return may reference an original sale'));
+  }
+  if (input.originalSaleId !== undefined && input.originalSaleId === input.saleId) {
+    errors.push(err('/originalSaleId', 'not-self', 'a return cannot reverse itself'));
+  }
+  const occurred = Date.parse(input.occurredAt);
+  if (Number.isNaN(occurred) || !isCalendarDateTime(input.occurredAt)) {
+    errors.push(err('/occurredAt', 'rfc3339', 'is not a real calendar date-time'));
+  } else if (occurred > now + maxSkew) {
+    errors.push(err('/occurredAt', 'future-skew', `lies more than ${maxSkew} ms in the future`));
+  }
+  if (!supportedCurrencies.has(input.currency)) {
+    errors.push(err('/currency', 'iso4217', `${input.currency} is not an ISO 4217 currency code`));
+  }
+
+  let total = 0n;
+  const lines: SaleLine[] = input.lines.map((line, i) => {
+    const at = `/lines/${i}`;
+    const before = errors.length;
+    const unitPrice = money(line.unitPrice, `${at}/unitPrice`, errors);
+    const discount = line.discount === undefined ? '0' : money(line.discount, `${at}/discount`, errors);
+    const explicit = line.amount === undefined ? undefined : toUnits(money(line.amount, `${at}/amount`, errors));
+    // A money field that is not a decimal reads as 0; rules computed from it would only report false errors.
+    const parsed = errors.length === before;
+    const gross = toUnits(unitPrice) * BigInt(line.quantity);
+    const net = gross - toUnits(discount);
+    if (parsed && net < 0n) errors.push(err(`${at}/discount`, 'discount-exceeds-gross', 'exceeds quantity × unitPrice'));
+    let amount = net;
+    if (explicit !== undefined) {
+      amount = explicit;
+      if (parsed && line.discount !== undefined && amount !== net) {
+        errors.push(err(`${at}/amount`, 'amount-mismatch', `must equal quantity × unitPrice − discount (${fromUnits(net)})`));
+      }
+    } else if (parsed && amount > MONEY_MAX_UNITS) {
+      errors.push(err(`${at}/quantity`, 'amount-too-large', 'quantity × unitPrice exceeds 99,999,999,999.9999'));
+    }
+    total += amount;
+    return {
+      lineNo: i + 1,
+      productId: line.productId,
+      ...(line.productName !== undefined && { productName: line.productName }),
+      category: line.category,
+      ...(line.brand !== undefined && { brand: line.brand }),
+      quantity: line.quantity,
+      unitPrice,
+      discount,
+      amount: fromUnits(amount < 0n ? 0n : amount),
+    };
+  });
+
+  return {
+    ...input,
+    lines,
+    total: fromUnits(total < 0n ? 0n : total),
+    receivedAt: new Date(now).toISOString(),
+  };
+}
+
+/**
+ * Date.parse rolls a day the month lacks over into the next month (2026-02-30 -> 2026-03-02) and
+ * accepts hour 24; RFC 3339 allows neither. `text` already matched RFC3339_PATTERN.
+ */
+function isCalendarDateTime(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= daysInMonth && Number(text.slice(11, 13)) <= 23;
+}
+
+/** Canonical text of a money field the schema accepted (string or number); records a decimal error otherwise. */
+function money(value: string | number, pointer: string, errors: FieldError[]): string {
+  const text = moneyText(value);
+  if (text !== undefined) return fromUnits(toUnits(text));
+  errors.push(err(pointer, 'decimal', 'must be a decimal ≥ 0 with at most 4 fractional digits and 11 integer digits'));
+  return '0';
+}
+
+function err(pointer: string, rule: string, message: string): FieldError {
+  return { pointer, rule, message };
+}
+
+/**
+ * Ajv's errors, one per broken rule and field: a missing or unknown property is reported at
+ * its own path, and a union (money, kind) as one error with the union's rule instead of one
+ * error per branch.
+ */
+function schemaErrors(raw: ErrorObject[]): FieldError[] {
+  const unions = raw.filter((e) => e.keyword === 'anyOf');
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of raw) {
+    const inUnion = unions.some((u) => u !== e && e.schemaPath.startsWith(`${u.schemaPath}/`));
+    if (inUnion) continue;
+    const fe = toFieldError(e);
+    const key = `${fe.pointer} ${fe.rule}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(fe);
+  }
+  return out;
+}
+
+function toFieldError(e: ErrorObject): FieldError {
+  switch (e.keyword) {
+    case 'required':
+      return err(`${e.instancePath}/${escape(e.params.missingProperty)}`, 'required', 'is required');
+    case 'additionalProperties':
+      return err(
+        `${e.instancePath}/${escape(e.params.additionalProperty)}`,
+        'unknown-field',
+        'is not a field of the contract',
+      );
+    case 'anyOf': {
+      const schema = e.parentSchema as { 'x-rule'?: string; description?: string } | undefined;
+      const rule = schema?.['x-rule'] ?? 'anyOf';
+      return err(e.instancePath, rule, describeUnion(rule, schema?.description));
+    }
+    default:
+      return err(e.instancePath, e.keyword, e.message ?? 'is invalid');
+  }
+}
+
+function describeUnion(rule: string, description: string | undefined): string {
+  if (rule === 'decimal') return 'must be a decimal ≥ 0 with at most 4 fractional digits and 11 integer digits';
+  if (rule === 'enum') return `must be one of the allowed values${description ? ` (${description})` : ''}`;
+  return 'matches none of the allowed forms';
+}
+
+function escape(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
