@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PinoNestLogger, createLogger } from '@tally/common';
+import { createLogger, PinoNestLogger } from '@tally/common';
 import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngestConfig } from './config/ingest.config.js';
@@ -21,12 +21,19 @@ export async function createIngestApp(
   config: IngestConfig,
   logger: Logger = createLogger('ingest', config.logLevel),
 ): Promise<NestFastifyApplication> {
-  const gateway = await NatsGateway.connect(config.natsUrl, 'tally-ingest', config.natsConnectTimeoutMs, logger);
+  const gateway = await NatsGateway.connect(
+    config.natsUrl,
+    'tally-ingest',
+    config.natsConnectTimeoutMs,
+    logger,
+  );
   try {
     await gateway.jsm.streams.info(config.names.stream);
   } catch {
     await gateway.close();
-    throw new Error(`The stream ${config.names.stream} does not exist on ${config.natsUrl}: run \`npm run nats:apply\`.`);
+    throw new Error(
+      `The stream ${config.names.stream} does not exist on ${config.natsUrl}: run \`npm run nats:apply\`.`,
+    );
   }
 
   const adapter = new FastifyAdapter({
@@ -37,6 +44,10 @@ export async function createIngestApp(
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: config.singleBodyLimitBytes,
+    // Plain JSON.parse instead of scanning every body for __proto__/constructor keys: the
+    // contract rejects any unknown field, and no handler merges request objects into others.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => {
@@ -49,9 +60,13 @@ export async function createIngestApp(
     done(null, parseNdjson(body as string));
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(IngestModule.forRoot(config, gateway), adapter, {
-    logger: new PinoNestLogger(logger),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    IngestModule.forRoot(config, gateway),
+    adapter,
+    {
+      logger: new PinoNestLogger(logger),
+    },
+  );
   app.enableShutdownHooks();
   mountOpenApi(app);
   return app;

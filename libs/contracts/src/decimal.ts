@@ -17,8 +17,8 @@ const SCALE = 10_000n;
 export const MONEY_PATTERN = '^(0|[1-9][0-9]{0,10})(\\.[0-9]{1,4})?$';
 const MONEY_RE = new RegExp(MONEY_PATTERN);
 
-/** Largest amount a single money field may hold: 99,999,999,999.9999. */
-export const MONEY_MAX_UNITS = 999_999_999_999_999n;
+/** Largest amount a single money field (or a line's quantity × unitPrice) may hold: 99,999,999,999.9999. */
+export const MONEY_MAX_UNITS = 999_999_999_999_999;
 
 /** The canonical decimal text of a JSON money value, or undefined if it is not one. */
 export function moneyText(value: unknown): string | undefined {
@@ -43,6 +43,28 @@ export function fromUnits(units: bigint): string {
   const sign = negative ? '-' : '';
   if (frac === 0n) return `${sign}${whole}`;
   return `${sign}${whole}.${frac.toString().padStart(MONEY_SCALE, '0').replace(/0+$/, '')}`;
+}
+
+/**
+ * Units of 1/10,000 as a JS number, for the validator's hot path: exact because every money
+ * field is below 10^15 units, under 2^53. Callers that multiply or sum must check the result
+ * is still a safe integer (and fall back to bigint) before formatting it.
+ */
+export function unitsOf(text: string): number {
+  const dot = text.indexOf('.');
+  if (dot < 0) return Number(text) * 10_000;
+  return Number(text.slice(0, dot)) * 10_000 + Number(text.slice(dot + 1).padEnd(MONEY_SCALE, '0'));
+}
+
+/** Formats a safe-integer count of 1/10,000 like fromUnits. */
+export function formatUnits(units: number): string {
+  if (!Number.isSafeInteger(units)) return fromUnits(BigInt(units));
+  const abs = Math.abs(units);
+  const whole = Math.floor(abs / 10_000);
+  const frac = abs - whole * 10_000;
+  const sign = units < 0 ? '-' : '';
+  if (frac === 0) return `${sign}${whole}`;
+  return `${sign}${whole}.${String(frac).padStart(MONEY_SCALE, '0').replace(/0+$/, '')}`;
 }
 
 /** Exact sum of decimal strings (any sign), returned as a decimal string. */

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { MONEY_MAX_UNITS, fromUnits, moneyText, toUnits } from './decimal.js';
+import { formatUnits, MONEY_MAX_UNITS, moneyText, sumDecimals, unitsOf } from './decimal.js';
 import { type Sale, type SaleInput, SaleInputSchema, type SaleLine } from './sale.schema.js';
 
 /**
@@ -58,26 +58,39 @@ function normalize(input: SaleInput, now: number, maxSkew: number, errors: Field
     errors.push(err('/currency', 'iso4217', `${input.currency} is not an ISO 4217 currency code`));
   }
 
-  let total = 0n;
+  let total = 0;
   const lines: SaleLine[] = input.lines.map((line, i) => {
     const at = `/lines/${i}`;
     const before = errors.length;
     const unitPrice = money(line.unitPrice, `${at}/unitPrice`, errors);
     const discount = line.discount === undefined ? '0' : money(line.discount, `${at}/discount`, errors);
-    const explicit = line.amount === undefined ? undefined : toUnits(money(line.amount, `${at}/amount`, errors));
+    const explicit =
+      line.amount === undefined ? undefined : unitsOf(money(line.amount, `${at}/amount`, errors));
     // A money field that is not a decimal reads as 0; rules computed from it would only report false errors.
-    const parsed = errors.length === before;
-    const gross = toUnits(unitPrice) * BigInt(line.quantity);
-    const net = gross - toUnits(discount);
-    if (parsed && net < 0n) errors.push(err(`${at}/discount`, 'discount-exceeds-gross', 'exceeds quantity × unitPrice'));
-    let amount = net;
+    if (errors.length > before) return { ...line, lineNo: i + 1, unitPrice, discount, amount: '0' };
+    // Units of 1/10,000 in plain numbers: exact, since gross is checked against MONEY_MAX_UNITS (< 2^53).
+    const gross = unitsOf(unitPrice) * line.quantity;
+    let amount = gross - unitsOf(discount);
+    if (gross > MONEY_MAX_UNITS) {
+      errors.push(
+        err(`${at}/quantity`, 'amount-too-large', 'quantity × unitPrice exceeds 99,999,999,999.9999'),
+      );
+      amount = 0;
+    } else if (amount < 0) {
+      errors.push(err(`${at}/discount`, 'discount-exceeds-gross', 'exceeds quantity × unitPrice'));
+      amount = 0;
+    }
     if (explicit !== undefined) {
-      amount = explicit;
-      if (parsed && line.discount !== undefined && amount !== net) {
-        errors.push(err(`${at}/amount`, 'amount-mismatch', `must equal quantity × unitPrice − discount (${fromUnits(net)})`));
+      if (line.discount !== undefined && explicit !== amount) {
+        errors.push(
+          err(
+            `${at}/amount`,
+            'amount-mismatch',
+            `must equal quantity × unitPrice − discount (${formatUnits(amount)})`,
+          ),
+        );
       }
-    } else if (parsed && amount > MONEY_MAX_UNITS) {
-      errors.push(err(`${at}/quantity`, 'amount-too-large', 'quantity × unitPrice exceeds 99,999,999,999.9999'));
+      amount = explicit;
     }
     total += amount;
     return {
@@ -89,14 +102,15 @@ function normalize(input: SaleInput, now: number, maxSkew: number, errors: Field
       quantity: line.quantity,
       unitPrice,
       discount,
-      amount: fromUnits(amount < 0n ? 0n : amount),
+      amount: formatUnits(amount),
     };
   });
 
   return {
     ...input,
     lines,
-    total: fromUnits(total < 0n ? 0n : total),
+    // Up to 1,000 lines below 10^15 units each can pass 2^53: then sum exactly in bigint.
+    total: Number.isSafeInteger(total) ? formatUnits(total) : sumDecimals(lines.map((l) => l.amount)),
     receivedAt: new Date(now).toISOString(),
   };
 }
@@ -117,8 +131,10 @@ function isCalendarDateTime(text: string): boolean {
 /** Canonical text of a money field the schema accepted (string or number); records a decimal error otherwise. */
 function money(value: string | number, pointer: string, errors: FieldError[]): string {
   const text = moneyText(value);
-  if (text !== undefined) return fromUnits(toUnits(text));
-  errors.push(err(pointer, 'decimal', 'must be a decimal ≥ 0 with at most 4 fractional digits and 11 integer digits'));
+  if (text !== undefined) return formatUnits(unitsOf(text));
+  errors.push(
+    err(pointer, 'decimal', 'must be a decimal ≥ 0 with at most 4 fractional digits and 11 integer digits'),
+  );
   return '0';
 }
 
@@ -168,7 +184,8 @@ function toFieldError(e: ErrorObject): FieldError {
 }
 
 function describeUnion(rule: string, description: string | undefined): string {
-  if (rule === 'decimal') return 'must be a decimal ≥ 0 with at most 4 fractional digits and 11 integer digits';
+  if (rule === 'decimal')
+    return 'must be a decimal ≥ 0 with at most 4 fractional digits and 11 integer digits';
   if (rule === 'enum') return `must be one of the allowed values${description ? ` (${description})` : ''}`;
   return 'matches none of the allowed forms';
 }

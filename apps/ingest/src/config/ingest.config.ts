@@ -50,7 +50,10 @@ export function loadIngestConfig(env: Env): IngestConfig {
     retryAfterSeconds: envInt(env, 'INGEST_RETRY_AFTER_SECONDS', 1, { min: 1 }),
     batchMaxSales: envInt(env, 'INGEST_BATCH_MAX_SALES', 5000, { min: 1, max: 100_000 }),
     envelopeMaxSales: envInt(env, 'INGEST_ENVELOPE_MAX_SALES', 500, { min: 1 }),
-    envelopeMaxBytes: envInt(env, 'INGEST_ENVELOPE_MAX_BYTES', 512 * 1024, { min: 4096, max: 1024 * 1024 - 4096 }),
+    envelopeMaxBytes: envInt(env, 'INGEST_ENVELOPE_MAX_BYTES', 512 * 1024, {
+      min: 4096,
+      max: 1024 * 1024 - 4096,
+    }),
     singleBodyLimitBytes: envInt(env, 'INGEST_BODY_LIMIT', 1024 * 1024, { min: 1024 }),
     batchBodyLimitBytes: envInt(env, 'INGEST_BATCH_BODY_LIMIT', 32 * 1024 * 1024, { min: 1024 }),
     logLevel: envString(env, 'LOG_LEVEL', 'info'),

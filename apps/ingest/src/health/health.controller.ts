@@ -32,6 +32,9 @@ export class HealthController {
     }
     const ready = nats && stream;
     reply.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ready' : 'not-ready', checks: { nats, stream: stream ? this.config.names.stream : false } };
+    return {
+      status: ready ? 'ready' : 'not-ready',
+      checks: { nats, stream: stream ? this.config.names.stream : false },
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus series of the ingest service. Labels stay low-cardinality: no ids, only rules and outcomes. */
 export class IngestMetrics {

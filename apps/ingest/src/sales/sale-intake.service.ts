@@ -18,7 +18,12 @@ export interface SaleReceipt {
 
 export type BatchItemResult =
   | { readonly index: number; readonly saleId: string; readonly status: StoredStatus; readonly seq: number }
-  | { readonly index: number; readonly saleId?: string; readonly status: 'rejected'; readonly errors: FieldError[] }
+  | {
+      readonly index: number;
+      readonly saleId?: string;
+      readonly status: 'rejected';
+      readonly errors: FieldError[];
+    }
   | { readonly index: number; readonly saleId: string; readonly status: 'unavailable' };
 
 export interface BatchReceipt {
@@ -107,7 +112,11 @@ export class SaleIntakeService {
     for (let index = 0; index < items.length; index++) {
       const item = items[index];
       if (item instanceof UnparsableItem) {
-        results[index] = { index, status: 'rejected', errors: [{ pointer: '', rule: 'json', message: item.message }] };
+        results[index] = {
+          index,
+          status: 'rejected',
+          errors: [{ pointer: '', rule: 'json', message: item.message }],
+        };
         continue;
       }
       const result = validateSale(item, { maxFutureSkewMs: this.config.maxFutureSkewMs });
@@ -117,7 +126,12 @@ export class SaleIntakeService {
       }
       const { sale } = result;
       if (!scopeAllows(caller.scope, sale.branchId)) {
-        results[index] = { index, saleId: sale.saleId, status: 'rejected', errors: [forbidden(sale.branchId)] };
+        results[index] = {
+          index,
+          saleId: sale.saleId,
+          status: 'rejected',
+          errors: [forbidden(sale.branchId)],
+        };
         continue;
       }
       const first = firstIndexOf.get(sale.saleId);
@@ -127,7 +141,10 @@ export class SaleIntakeService {
       }
       firstIndexOf.set(sale.saleId, index);
       let group = byBranch.get(sale.branchId);
-      if (group === undefined) byBranch.set(sale.branchId, (group = []));
+      if (group === undefined) {
+        group = [];
+        byBranch.set(sale.branchId, group);
+      }
       group.push({ index, sale, json: JSON.stringify(sale) });
     }
 
@@ -191,7 +208,10 @@ export class SaleIntakeService {
     let bytes = 0;
     for (const entry of group) {
       const size = Buffer.byteLength(entry.json) + 1;
-      if (current.length > 0 && (current.length >= this.config.envelopeMaxSales || bytes + size > this.config.envelopeMaxBytes)) {
+      if (
+        current.length > 0 &&
+        (current.length >= this.config.envelopeMaxSales || bytes + size > this.config.envelopeMaxBytes)
+      ) {
         yield current;
         current = [];
         bytes = 0;
@@ -202,7 +222,10 @@ export class SaleIntakeService {
     if (current.length > 0) yield current;
   }
 
-  private unavailable(outcome: Extract<PublishOutcome, { ok: false }>, receipt?: BatchReceipt): ProblemException {
+  private unavailable(
+    outcome: Extract<PublishOutcome, { ok: false }>,
+    receipt?: BatchReceipt,
+  ): ProblemException {
     this.metrics.unavailable.inc({ cause: outcome.cause });
     return ProblemException.unavailable(outcome.detail, this.config.retryAfterSeconds, {
       cause: outcome.cause,
@@ -217,7 +240,11 @@ export class SaleIntakeService {
 }
 
 function forbidden(branchId: string): FieldError {
-  return { pointer: '/branchId', rule: 'forbidden-branch', message: `this API key may not write branch ${branchId}` };
+  return {
+    pointer: '/branchId',
+    rule: 'forbidden-branch',
+    message: `this API key may not write branch ${branchId}`,
+  };
 }
 
 function saleIdOf(item: unknown): { saleId?: string } {

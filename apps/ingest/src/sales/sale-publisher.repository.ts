@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import { Inject, Injectable } from '@nestjs/common';
 import { Headers, SALES_SCHEMA } from '@tally/contracts';
 import { INGEST_CONFIG, type IngestConfig } from '../config/ingest.config.js';
 import { IngestMetrics } from '../metrics/ingest.metrics.js';
@@ -83,6 +83,7 @@ function classify(error: Error, stream: string): { cause: UnavailableCause; deta
   if (/no responders/i.test(text)) {
     return { cause: 'refused', detail: `no stream answers; is ${stream} applied? (npm run nats:apply)` };
   }
-  if (/disconnect|closed|connection/i.test(text)) return { cause: 'disconnected', detail: 'NATS connection lost' };
+  if (/disconnect|closed|connection/i.test(text))
+    return { cause: 'disconnected', detail: 'NATS connection lost' };
   return { cause: 'refused', detail: `JetStream refused the message: ${error.message}` };
 }

@@ -3,7 +3,12 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags
 import { ProblemException } from '@tally/common';
 import { SaleInputSchema } from '@tally/contracts';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../auth/api-key.guard.js';
-import { type BatchReceipt, type Caller, SaleIntakeService, type SaleReceipt } from './sale-intake.service.js';
+import {
+  type BatchReceipt,
+  type Caller,
+  SaleIntakeService,
+  type SaleReceipt,
+} from './sale-intake.service.js';
 
 const problem = { description: 'Problem details (RFC 9457), application/problem+json' };
 
@@ -42,10 +47,15 @@ export class SalesController {
   @ApiBody({ schema: { type: 'array', items: SaleInputSchema as object, maxItems: 5000 } })
   @ApiResponse({ status: 202, description: '{ accepted, duplicate, rejected, unavailable, results[] }' })
   @ApiResponse({ status: 422, ...problem })
-  @ApiResponse({ status: 503, description: 'Some sales could not be stored; results say which; resending all is safe' })
+  @ApiResponse({
+    status: 503,
+    description: 'Some sales could not be stored; results say which; resending all is safe',
+  })
   submitBatch(@Body() body: unknown, @Req() request: AuthenticatedRequest): Promise<BatchReceipt> {
     if (!Array.isArray(body)) {
-      throw ProblemException.validation([{ pointer: '', rule: 'type', message: 'must be an array of sales' }]);
+      throw ProblemException.validation([
+        { pointer: '', rule: 'type', message: 'must be an array of sales' },
+      ]);
     }
     if (body.length === 0 || body.length > this.intake.batchMaxSales) {
       throw ProblemException.validation([

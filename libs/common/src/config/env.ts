@@ -14,7 +14,12 @@ export function envString(env: Env, name: string, fallback: string): string {
   return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
 }
 
-export function envInt(env: Env, name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+export function envInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  range: { min?: number; max?: number } = {},
+): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
@@ -45,6 +50,7 @@ export function parseDurationMs(text: string): number | undefined {
 export function envDurationMs(env: Env, name: string, fallback: string): number {
   const raw = envString(env, name, fallback);
   const ms = parseDurationMs(raw);
-  if (ms === undefined) throw new ConfigError(`${name}=${raw}: must be a duration such as 500ms, 30s, 2m, 1h or 7d`);
+  if (ms === undefined)
+    throw new ConfigError(`${name}=${raw}: must be a duration such as 500ms, 30s, 2m, 1h or 7d`);
   return ms;
 }

@@ -31,7 +31,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 }
 
 function toProblem(exception: unknown): { problem: ProblemDetails; headers: Record<string, string> } {
-  if (exception instanceof ProblemException) return { problem: exception.problem, headers: exception.headers };
+  if (exception instanceof ProblemException)
+    return { problem: exception.problem, headers: exception.headers };
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();

@@ -44,7 +44,11 @@ export class ProblemException extends HttpException {
     });
   }
 
-  static unavailable(detail: string, retryAfterSeconds: number, extra: Record<string, unknown> = {}): ProblemException {
+  static unavailable(
+    detail: string,
+    retryAfterSeconds: number,
+    extra: Record<string, unknown> = {},
+  ): ProblemException {
     return new ProblemException(
       {
         type: problemType('unavailable'),

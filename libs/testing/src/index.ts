@@ -1,0 +1,3 @@
+export * from './nats-fixture.js';
+export * from './sale-factory.js';
+export * from './tcp-proxy.js';
