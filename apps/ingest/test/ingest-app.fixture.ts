@@ -34,3 +34,7 @@ export function post(url: string, body: unknown, key = KEY_ALL, headers: Record<
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
+
+/** A reply body as loosely typed JSON: the tests assert its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies and assert on them
+export const json = (res: Response): Promise<any> => res.json();

@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeEnvelope, Headers, SALES_SCHEMA } from '@tally/contracts';
 import { makeSale, NatsFixture, TcpProxy } from '@tally/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KEY_BRANCH_1, post, startIngest } from './ingest-app.fixture.js';
+import { json, KEY_BRANCH_1, post, startIngest } from './ingest-app.fixture.js';
 
 let nats: NatsFixture;
 let app: NestFastifyApplication;
@@ -25,7 +25,7 @@ describe('POST /v1/sales against the real JetStream', () => {
 
     expect(res.status).toBe(202);
     expect(res.headers.get('x-request-id')).toBe('req-trace-42');
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toMatchObject({ saleId: sale.saleId, status: 'accepted' });
 
     const stored = await nats.message(body.seq);
@@ -44,11 +44,11 @@ describe('POST /v1/sales against the real JetStream', () => {
   it('answers duplicate for a resent saleId and stores the sale only once', async () => {
     const sale = makeSale();
     const before = await nats.messageCount();
-    const first = await (await post(`${url}/v1/sales`, sale)).json();
+    const first = await json(await post(`${url}/v1/sales`, sale));
     const again = await post(`${url}/v1/sales`, sale);
 
     expect(again.status).toBe(202);
-    expect(await again.json()).toEqual({ saleId: sale.saleId, status: 'duplicate', seq: first.seq });
+    expect(await json(again)).toEqual({ saleId: sale.saleId, status: 'duplicate', seq: first.seq });
     expect(await nats.messageCount()).toBe(before + 1);
   });
 
@@ -60,7 +60,7 @@ describe('POST /v1/sales against the real JetStream', () => {
 
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const problem = await res.json();
+    const problem = await json(res);
     expect(problem.type).toBe('urn:tally:problem:validation');
     expect(problem.errors).toEqual(
       expect.arrayContaining([
@@ -91,7 +91,7 @@ describe('POST /v1/sales against the real JetStream', () => {
     const before = await nats.messageCount();
     const res = await post(`${url}/v1/sales`, makeSale({ branchId: 'branch-2' }), KEY_BRANCH_1);
     expect(res.status).toBe(403);
-    expect((await res.json()).errors[0]).toMatchObject({ pointer: '/branchId', rule: 'forbidden-branch' });
+    expect((await json(res)).errors[0]).toMatchObject({ pointer: '/branchId', rule: 'forbidden-branch' });
     expect(await nats.messageCount()).toBe(before);
   });
 
@@ -114,7 +114,7 @@ describe('POST /v1/sales/batch against the real JetStream', () => {
     const res = await post(`${url}/v1/sales/batch`, [good[0], bad, good[1], good[2]]);
 
     expect(res.status).toBe(202);
-    const receipt = await res.json();
+    const receipt = await json(res);
     expect(receipt).toMatchObject({ accepted: 3, rejected: 1, duplicate: 0, unavailable: 0 });
     expect(receipt.results.map((r: { status: string }) => r.status)).toEqual([
       'accepted',
@@ -131,18 +131,18 @@ describe('POST /v1/sales/batch against the real JetStream', () => {
 
   it('answers duplicate for every sale when a client retries the same batch, storing nothing new', async () => {
     const batch = Array.from({ length: 50 }, (_, i) => makeSale({ branchId: `branch-${i % 3}` }));
-    const first = await (await post(`${url}/v1/sales/batch`, batch)).json();
+    const first = await json(await post(`${url}/v1/sales/batch`, batch));
     expect(first.accepted).toBe(50);
     const before = await nats.messageCount();
 
-    const retry = await (await post(`${url}/v1/sales/batch`, batch)).json();
+    const retry = await json(await post(`${url}/v1/sales/batch`, batch));
     expect(retry).toMatchObject({ accepted: 0, duplicate: 50 });
     expect(await nats.messageCount()).toBe(before);
   });
 
   it('treats a saleId repeated inside one batch as a duplicate of its first occurrence', async () => {
     const sale = makeSale();
-    const receipt = await (await post(`${url}/v1/sales/batch`, [sale, sale])).json();
+    const receipt = await json(await post(`${url}/v1/sales/batch`, [sale, sale]));
     expect(receipt.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'duplicate']);
     expect((await nats.sales()).filter((s) => s.saleId === sale.saleId)).toHaveLength(1);
   });
@@ -153,19 +153,14 @@ describe('POST /v1/sales/batch against the real JetStream', () => {
     const res = await post(`${url}/v1/sales/batch`, body, undefined, {
       'content-type': 'application/x-ndjson',
     });
-    const receipt = await res.json();
+    const receipt = await json(res);
     expect(receipt).toMatchObject({ accepted: 2, rejected: 1 });
     expect(receipt.results[1]).toMatchObject({ index: 1, status: 'rejected', errors: [{ rule: 'json' }] });
   });
 
   it('rejects, per sale, a branch the key may not write', async () => {
-    const receipt = await (
-      await post(
-        `${url}/v1/sales/batch`,
-        [makeSale({ branchId: 'branch-1' }), makeSale({ branchId: 'branch-9' })],
-        KEY_BRANCH_1,
-      )
-    ).json();
+    const twoBranches = [makeSale({ branchId: 'branch-1' }), makeSale({ branchId: 'branch-9' })];
+    const receipt = await json(await post(`${url}/v1/sales/batch`, twoBranches, KEY_BRANCH_1));
     expect(receipt.results[0].status).toBe('accepted');
     expect(receipt.results[1]).toMatchObject({ status: 'rejected', errors: [{ rule: 'forbidden-branch' }] });
   });
@@ -173,7 +168,7 @@ describe('POST /v1/sales/batch against the real JetStream', () => {
   it('packs many sales of one branch into few messages, each sale still in the stream exactly once', async () => {
     const before = await nats.messageCount();
     const batch = Array.from({ length: 1200 }, () => makeSale({ branchId: 'branch-7' }));
-    const receipt = await (await post(`${url}/v1/sales/batch`, batch)).json();
+    const receipt = await json(await post(`${url}/v1/sales/batch`, batch));
     expect(receipt.accepted).toBe(1200);
     const messages = (await nats.messageCount()) - before;
     expect(messages).toBeGreaterThanOrEqual(3); // 500 sales per envelope at most
@@ -192,7 +187,7 @@ describe('observability', () => {
   it('reports readiness and Prometheus metrics', async () => {
     const ready = await fetch(`${url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({
+    expect(await json(ready)).toMatchObject({
       status: 'ready',
       checks: { nats: true, stream: nats.names.stream },
     });
@@ -203,7 +198,7 @@ describe('observability', () => {
   });
 
   it('serves the OpenAPI document generated from the contract', async () => {
-    const doc = await (await fetch(`${url}/docs-json`)).json();
+    const doc = await json(await fetch(`${url}/docs-json`));
     expect(doc.paths['/v1/sales'].post).toBeDefined();
     expect(doc.components.schemas.Sale.properties.saleId.pattern).toBe('^[A-Za-z0-9._:-]{1,64}$');
   });
@@ -253,7 +248,7 @@ describe('when NATS is unreachable or saturated', () => {
       const twoBranches = [makeSale({ branchId: 'branch-1' }), makeSale({ branchId: 'branch-2' })];
       const res = await post(`${tinyUrl}/v1/sales/batch`, twoBranches);
       expect(res.status).toBe(503);
-      const problem = await res.json();
+      const problem = await json(res);
       expect(problem).toMatchObject({ cause: 'saturated', unavailable: 2 });
       expect(res.headers.get('retry-after')).toBe('1');
     } finally {

@@ -23,10 +23,7 @@ const Id = (description: string) => Type.String({ pattern: ID_PATTERN, descripti
 
 export const Money = (description: string) =>
   Type.Union(
-    [
-      Type.String({ pattern: MONEY_PATTERN }),
-      Type.Number({ minimum: 0, maximum: 99_999_999_999.9999 }),
-    ],
+    [Type.String({ pattern: MONEY_PATTERN }), Type.Number({ minimum: 0, maximum: 99_999_999_999.9999 })],
     {
       description: `${description}. Exact decimal ≥ 0 with at most 4 fractional digits, as a string or a JSON number.`,
       examples: ['19.99'],
@@ -40,7 +37,11 @@ export const SaleLineInputSchema = Type.Object(
     productName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     category: Type.String({ minLength: 1, maxLength: 64, description: 'Product category' }),
     brand: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY, description: 'Units; positive, also in returns' }),
+    quantity: Type.Integer({
+      minimum: 1,
+      maximum: MAX_QUANTITY,
+      description: 'Units; positive, also in returns',
+    }),
     unitPrice: Money('Price of one unit before discount'),
     discount: Type.Optional(Money('Total discount on this line')),
     amount: Type.Optional(Money('Net line total after discounts, when the source system gives it')),
@@ -68,7 +69,9 @@ export const SaleInputSchema = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency code' }),
     buyerCountry: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{1,8}$', description: 'Country code' })),
     sellerCountry: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{1,8}$', description: 'Country code' })),
-    paymentMethod: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'e.g. cash, card' })),
+    paymentMethod: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'e.g. cash, card' }),
+    ),
     lines: Type.Array(SaleLineInputSchema, { minItems: 1, maxItems: MAX_LINES }),
   },
   { additionalProperties: false, title: 'Sale' },

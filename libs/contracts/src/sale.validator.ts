@@ -166,10 +166,10 @@ function schemaErrors(raw: ErrorObject[]): FieldError[] {
 function toFieldError(e: ErrorObject): FieldError {
   switch (e.keyword) {
     case 'required':
-      return err(`${e.instancePath}/${escape(e.params.missingProperty)}`, 'required', 'is required');
+      return err(`${e.instancePath}/${escapePointer(e.params.missingProperty)}`, 'required', 'is required');
     case 'additionalProperties':
       return err(
-        `${e.instancePath}/${escape(e.params.additionalProperty)}`,
+        `${e.instancePath}/${escapePointer(e.params.additionalProperty)}`,
         'unknown-field',
         'is not a field of the contract',
       );
@@ -190,6 +190,6 @@ function describeUnion(rule: string, description: string | undefined): string {
   return 'matches none of the allowed forms';
 }
 
-function escape(segment: string): string {
+function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
