@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, PinoNestLogger } from '@tally/common';
+import { assertStreamReady, NatsClient } from '@tally/nats';
 import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { IngestConfig } from './config/ingest.config.js';
 import { mountOpenApi } from './docs/openapi.js';
 import { IngestModule } from './ingest.module.js';
-import { NatsGateway } from './nats/nats-gateway.js';
 import { UnparsableItem } from './sales/sale-intake.service.js';
 
 const BATCH_URL = '/v1/sales/batch';
@@ -21,19 +21,23 @@ export async function createIngestApp(
   config: IngestConfig,
   logger: Logger = createLogger('ingest', config.logLevel),
 ): Promise<NestFastifyApplication> {
-  const gateway = await NatsGateway.connect(
-    config.natsUrl,
-    'tally-ingest',
-    config.natsConnectTimeoutMs,
-    logger,
-  );
+  const nats = await NatsClient.connect({
+    url: config.natsUrl,
+    name: 'tally-ingest',
+    timeoutMs: config.natsConnectTimeoutMs,
+    reconnectWaitMs: 250,
+    onStatus: (status) => {
+      // While disconnected, publishers refuse at once (503) instead of queueing behind a dead link.
+      if (status.type === 'disconnect')
+        logger.warn({ server: status.server }, 'NATS disconnected; refusing sales');
+      if (status.type === 'reconnect') logger.info({ server: status.server }, 'NATS reconnected');
+    },
+  });
   try {
-    await gateway.jsm.streams.info(config.names.stream);
-  } catch {
-    await gateway.close();
-    throw new Error(
-      `The stream ${config.names.stream} does not exist on ${config.natsUrl}: run \`npm run nats:apply\`.`,
-    );
+    await assertStreamReady(nats.jsm, config.names.stream);
+  } catch (error) {
+    await nats.close();
+    throw error;
   }
 
   const adapter = new FastifyAdapter({
@@ -60,13 +64,9 @@ export async function createIngestApp(
     done(null, parseNdjson(body as string));
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(
-    IngestModule.forRoot(config, gateway),
-    adapter,
-    {
-      logger: new PinoNestLogger(logger),
-    },
-  );
+  const app = await NestFactory.create<NestFastifyApplication>(IngestModule.forRoot(config, nats), adapter, {
+    logger: new PinoNestLogger(logger),
+  });
   app.enableShutdownHooks();
   mountOpenApi(app);
   return app;

@@ -1,36 +1,36 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { MetricsController, ProblemDetailsFilter } from '@tally/common';
+import { NatsClient } from '@tally/nats';
 import { Registry } from 'prom-client';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { INGEST_CONFIG, type IngestConfig } from './config/ingest.config.js';
 import { HealthController } from './health/health.controller.js';
 import { IngestMetrics } from './metrics/ingest.metrics.js';
-import { NatsGateway } from './nats/nats-gateway.js';
 import { SaleIntakeService } from './sales/sale-intake.service.js';
 import { SalePublisher } from './sales/sale-publisher.repository.js';
 import { SalesController } from './sales/sales.controller.js';
 
 /** Drains the NATS connection on shutdown, after the HTTP server stopped taking requests. */
 class NatsShutdown implements OnApplicationShutdown {
-  constructor(@Inject(NatsGateway) private readonly gateway: NatsGateway) {}
+  constructor(@Inject(NatsClient) private readonly nats: NatsClient) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.gateway.close();
+    await this.nats.close();
   }
 }
 
 @Module({})
 export class IngestModule {
   /** The config and the live NATS connection are made before Nest starts, so a bad setup fails the boot. */
-  static forRoot(config: IngestConfig, gateway: NatsGateway): DynamicModule {
+  static forRoot(config: IngestConfig, nats: NatsClient): DynamicModule {
     const metrics = new IngestMetrics();
     return {
       module: IngestModule,
       controllers: [SalesController, HealthController, MetricsController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
-        { provide: NatsGateway, useValue: gateway },
+        { provide: NatsClient, useValue: nats },
         { provide: IngestMetrics, useValue: metrics },
         { provide: Registry, useValue: metrics.registry },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

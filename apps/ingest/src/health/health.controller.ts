@@ -1,15 +1,15 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { isStreamReady, NatsClient } from '@tally/nats';
 import type { FastifyReply } from 'fastify';
 import { INGEST_CONFIG, type IngestConfig } from '../config/ingest.config.js';
-import { NatsGateway } from '../nats/nats-gateway.js';
 
 /** Liveness: the process answers. Readiness: NATS is connected and the sales stream exists. */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly gateway: NatsGateway,
+    private readonly nats: NatsClient,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
 
@@ -20,16 +20,8 @@ export class HealthController {
 
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Record<string, unknown>> {
-    const nats = this.gateway.connected;
-    let stream = false;
-    if (nats) {
-      try {
-        await this.gateway.jsm.streams.info(this.config.names.stream);
-        stream = true;
-      } catch {
-        stream = false;
-      }
-    }
+    const nats = this.nats.isConnected;
+    const stream = nats && (await isStreamReady(this.nats.jsm, this.config.names.stream));
     const ready = nats && stream;
     reply.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return {

@@ -1,9 +1,9 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Inject, Injectable } from '@nestjs/common';
 import { Headers, SALES_SCHEMA } from '@tally/contracts';
+import { NatsClient } from '@tally/nats';
 import { INGEST_CONFIG, type IngestConfig } from '../config/ingest.config.js';
 import { IngestMetrics } from '../metrics/ingest.metrics.js';
-import { NatsGateway } from '../nats/nats-gateway.js';
 
 /** One message for the sales stream: an envelope of one or more sales of one branch. */
 export interface OutboundMessage {
@@ -32,13 +32,13 @@ export class SalePublisher {
   private inFlight = 0;
 
   constructor(
-    private readonly gateway: NatsGateway,
+    private readonly nats: NatsClient,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
     private readonly metrics: IngestMetrics,
   ) {}
 
   async publishAll(messages: readonly OutboundMessage[]): Promise<PublishOutcome[]> {
-    if (!this.gateway.connected) {
+    if (!this.nats.isConnected) {
       return messages.map(() => ({ ok: false, cause: 'disconnected', detail: 'NATS is not connected' }));
     }
     if (this.inFlight + messages.length > this.config.maxInFlight) {
@@ -62,7 +62,7 @@ export class SalePublisher {
     h.set(Headers.saleCount, String(message.saleCount));
     const started = performance.now();
     try {
-      const ack = await this.gateway.js.publish(message.subject, message.payload, {
+      const ack = await this.nats.js.publish(message.subject, message.payload, {
         msgID: message.msgId,
         headers: h,
         timeout: this.config.publishTimeoutMs,
