@@ -26,6 +26,7 @@ export async function createIngestApp(
     name: 'tally-ingest',
     timeoutMs: config.natsConnectTimeoutMs,
     reconnectWaitMs: 250,
+    noAsyncTraces: true,
     onStatus: (status) => {
       // While disconnected, publishers refuse at once (503) instead of queueing behind a dead link.
       if (status.type === 'disconnect')
