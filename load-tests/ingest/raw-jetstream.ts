@@ -1,7 +1,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Headers, SALES_SCHEMA, salesSubject } from '@tally/contracts';
-import type { NatsFixture } from '@tally/testing';
+import { connectNats } from '@tally/nats';
+import { type NatsFixture, TEST_NATS_URL } from '@tally/testing';
 import { LatencyRecorder } from './latency.js';
 import type { SaleBodies } from './sale-bodies.js';
 
@@ -29,7 +30,10 @@ export async function runRawPublish(
   options: { durationS: number; inFlight: number },
   onStart: (stop: () => void) => void = () => undefined,
 ): Promise<RawPublishResult> {
-  const js = jetstream(fixture.nc);
+  // Same client options as ingest (no per-publish async-trace Errors), so the ratio compares
+  // like with like.
+  const nc = await connectNats({ url: TEST_NATS_URL, name: 'bench-raw', noAsyncTraces: true });
+  const js = jetstream(nc);
   const latency = new LatencyRecorder();
   let acked = 0;
   let duplicates = 0;
@@ -72,6 +76,7 @@ export async function runRawPublish(
   const started = performance.now();
   await Promise.all(Array.from({ length: options.inFlight }, (_, w) => worker(w)));
   clearTimeout(timer);
+  await nc.close();
   const { p50, p99 } = latency.percentiles();
   return {
     durationS: (performance.now() - started) / 1000,
