@@ -1,3 +1,4 @@
+export * from './config/durations.js';
 export * from './config/env.js';
 export * from './http/problem.js';
 export * from './http/problem-details.filter.js';

@@ -1,5 +1,5 @@
+import { formatDuration } from '@tally/common';
 import { DURATION_FIELDS } from './definitions.js';
-import { formatDuration } from './durations.js';
 
 /**
  * Comparing a definition with what the server has. Only the fields the definition sets count:

@@ -2,8 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConsumerConfig, StreamConfig } from '@nats-io/jetstream';
+import { parseDuration } from '@tally/common';
 import type { StreamNames } from '@tally/contracts';
-import { parseDuration } from './durations.js';
 import { expandPlaceholders, type Variables } from './placeholders.js';
 
 /**

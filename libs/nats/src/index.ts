@@ -1,7 +1,6 @@
 export * from './apply-definitions.js';
 export * from './config-diff.js';
 export * from './definitions.js';
-export * from './durations.js';
 export * from './nats-connection.js';
 export * from './placeholders.js';
 export * from './stream-readiness.js';

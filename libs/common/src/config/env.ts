@@ -3,6 +3,8 @@
  * at boot; a bad value stops the process with an error naming the variable and the rule,
  * instead of surfacing later as a confusing runtime failure.
  */
+import { parseDuration } from './durations.js';
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -38,19 +40,12 @@ export function envEnum<T extends string>(env: Env, name: string, allowed: reado
   return raw as T;
 }
 
-const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses durations such as `250ms`, `30s`, `2m`, `1h`, `7d` (or a bare number of ms) into ms. */
-export function parseDurationMs(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) return undefined;
-  return Math.round(Number(match[1]) * UNITS_MS[match[2] ?? 'ms']!);
-}
-
+/** Durations such as `500ms`, `30s`, `2m`, `1h30m` or `7d` (the grammar of the nats/ definitions), in ms. */
 export function envDurationMs(env: Env, name: string, fallback: string): number {
   const raw = envString(env, name, fallback);
-  const ms = parseDurationMs(raw);
-  if (ms === undefined)
+  try {
+    return Math.round(parseDuration(raw) / 1e6);
+  } catch {
     throw new ConfigError(`${name}=${raw}: must be a duration such as 500ms, 30s, 2m, 1h or 7d`);
-  return ms;
+  }
 }
