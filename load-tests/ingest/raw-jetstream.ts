@@ -1,7 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
-import { Headers, SALES_SCHEMA, salesSubject } from '@tally/contracts';
-import { connectNats } from '@tally/nats';
+import { encodeSerializedEnvelope, salesSubject } from '@tally/contracts';
+import { connectNats, salesMessageHeaders } from '@tally/nats';
 import { type NatsFixture, TEST_NATS_URL } from '@tally/testing';
 import { LatencyRecorder } from './latency.js';
 import type { SaleBodies } from './sale-bodies.js';
@@ -15,8 +14,6 @@ export interface RawPublishResult {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * The floor under ingest's single-sale path, without HTTP: one JetStream message per sale,
@@ -50,16 +47,12 @@ export async function runRawPublish(
   const worker = async (w: number) => {
     while (!stopped) {
       const sale = bodies.sale();
-      const h = natsHeaders();
-      h.set(Headers.requestId, `raw-${w}`);
-      h.set(Headers.schema, SALES_SCHEMA);
-      h.set(Headers.saleCount, '1');
-      const payload = encoder.encode(`{"v":1,"sales":[${sale.json}]}`);
+      const payload = encodeSerializedEnvelope([sale.json]);
       const started = performance.now();
       try {
         const ack = await js.publish(salesSubject(fixture.names, sale.branchId), payload, {
           msgID: sale.saleId,
-          headers: h,
+          headers: salesMessageHeaders(`raw-${w}`, 1),
           timeout: 5_000,
           expect: { streamName: fixture.names.stream },
         });

@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { applyDefinitions, loadDefinitions } from '@tally/nats';
+import { applyDefinitions, loadDefinitions, NatsClient } from '@tally/nats';
 import { ensureNats, reachable, waitFor } from './services.js';
 import { BasketSimulator } from './simulator/basket-simulator.js';
 
@@ -40,8 +38,8 @@ async function main(): Promise<number> {
     log(`started nats-server on ${natsUrl.host} (data in ./data/nats)`);
   }
 
-  const nc = await connect({ servers: natsUrl.href });
-  const jsm = await jetstreamManager(nc);
+  const nats = await NatsClient.connect({ url: natsUrl.href, name: 'tally-demo', reconnect: false });
+  const { jsm } = nats;
   for (const change of await applyDefinitions(jsm, await loadDefinitions())) {
     log(`nats: ${change.kind} ${change.name} ${change.action}`);
   }
@@ -98,7 +96,7 @@ async function main(): Promise<number> {
   clearInterval(ticker);
 
   const stored = (await jsm.streams.info(stream)).state.messages - before;
-  await nc.close();
+  await nats.close();
   log(`done: ${sent} sent, ${accepted} acknowledged, ${failed} failed; ${stored} new messages in ${stream}`);
   if (!args.exit) return 0;
   const ok = failed === 0 && stored === accepted;

@@ -1,9 +1,10 @@
 /**
- * Exact money: decimals with at most 4 fractional digits, held as bigint counts of 1/10,000.
+ * Exact money: decimals with at most 4 fractional digits, held as integer counts of 1/10,000
+ * (plain numbers while below 2^53, bigint beyond).
  *
  * Binary floats cannot hold 0.1 exactly, so sums drift; a fixed scale of 4 covers every
  * currency's minor unit (and the sub-cent unit prices of fuel or bulk goods) and makes
- * addition and multiplication by a quantity exact with native bigint arithmetic.
+ * addition and multiplication by a quantity exact integer arithmetic.
  *
  * JSON numbers are accepted on input: a number is read back through its shortest round-trip
  * representation (`String(n)`), which for values of at most 15 significant digits is exactly
@@ -20,7 +21,7 @@ const MONEY_RE = new RegExp(MONEY_PATTERN);
 /** Largest amount a single money field (or a line's quantity × unitPrice) may hold: 99,999,999,999.9999. */
 export const MONEY_MAX_UNITS = 999_999_999_999_999;
 
-/** The canonical decimal text of a JSON money value, or undefined if it is not one. */
+/** The decimal text of a JSON money value (as sent; formatUnits makes it canonical), or undefined if it is not one. */
 export function moneyText(value: unknown): string | undefined {
   const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : value;
   return typeof text === 'string' && MONEY_RE.test(text) ? text : undefined;

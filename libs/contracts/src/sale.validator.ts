@@ -62,15 +62,15 @@ function normalize(input: SaleInput, now: number, maxSkew: number, errors: Field
   const lines: SaleLine[] = input.lines.map((line, i) => {
     const at = `/lines/${i}`;
     const before = errors.length;
-    const unitPrice = money(line.unitPrice, `${at}/unitPrice`, errors);
-    const discount = line.discount === undefined ? '0' : money(line.discount, `${at}/discount`, errors);
-    const explicit =
-      line.amount === undefined ? undefined : unitsOf(money(line.amount, `${at}/amount`, errors));
-    // A money field that is not a decimal reads as 0; rules computed from it would only report false errors.
-    if (errors.length > before) return { ...line, lineNo: i + 1, unitPrice, discount, amount: '0' };
     // Units of 1/10,000 in plain numbers: exact, since gross is checked against MONEY_MAX_UNITS (< 2^53).
-    const gross = unitsOf(unitPrice) * line.quantity;
-    let amount = gross - unitsOf(discount);
+    const unitPrice = moneyUnits(line.unitPrice, `${at}/unitPrice`, errors);
+    const discount = line.discount === undefined ? 0 : moneyUnits(line.discount, `${at}/discount`, errors);
+    const explicit = line.amount === undefined ? undefined : moneyUnits(line.amount, `${at}/amount`, errors);
+    // A money field that is not a decimal reads as 0; rules computed from it would only report false
+    // errors. The sale is rejected anyway, so the line returned here is never used.
+    if (errors.length > before) return { ...line, lineNo: i + 1, unitPrice: '0', discount: '0', amount: '0' };
+    const gross = unitPrice * line.quantity;
+    let amount = gross - discount;
     if (gross > MONEY_MAX_UNITS) {
       errors.push(
         err(`${at}/quantity`, 'amount-too-large', 'quantity × unitPrice exceeds 99,999,999,999.9999'),
@@ -100,8 +100,8 @@ function normalize(input: SaleInput, now: number, maxSkew: number, errors: Field
       category: line.category,
       ...(line.brand !== undefined && { brand: line.brand }),
       quantity: line.quantity,
-      unitPrice,
-      discount,
+      unitPrice: formatUnits(unitPrice),
+      discount: formatUnits(discount),
       amount: formatUnits(amount),
     };
   });
@@ -128,14 +128,14 @@ function isCalendarDateTime(text: string): boolean {
   return day <= daysInMonth && Number(text.slice(11, 13)) <= 23;
 }
 
-/** Canonical text of a money field the schema accepted (string or number); records a decimal error otherwise. */
-function money(value: string | number, pointer: string, errors: FieldError[]): string {
+/** Units of 1/10,000 of a money field the schema accepted (string or number); records a decimal error otherwise. */
+function moneyUnits(value: string | number, pointer: string, errors: FieldError[]): number {
   const text = moneyText(value);
-  if (text !== undefined) return formatUnits(unitsOf(text));
+  if (text !== undefined) return unitsOf(text);
   errors.push(
     err(pointer, 'decimal', 'must be a decimal ≥ 0 with at most 4 fractional digits and 11 integer digits'),
   );
-  return '0';
+  return 0;
 }
 
 function err(pointer: string, rule: string, message: string): FieldError {

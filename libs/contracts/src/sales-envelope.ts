@@ -23,7 +23,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeEnvelope(sales: readonly Sale[]): Uint8Array {
-  return encoder.encode(JSON.stringify({ v: 1, sales } satisfies SalesEnvelope));
+  return encodeSerializedEnvelope(sales.map((sale) => JSON.stringify(sale)));
+}
+
+/**
+ * The same bytes from sales already serialized one by one: a publisher that sizes its
+ * envelopes by each sale's JSON length serializes every sale once, not twice.
+ */
+export function encodeSerializedEnvelope(saleJsons: readonly string[]): Uint8Array {
+  return encoder.encode(`{"v":1,"sales":[${saleJsons.join(',')}]}`);
 }
 
 /** Decodes a message payload; throws EnvelopeDecodeError (a permanent failure) if it is not an envelope. */

@@ -24,38 +24,23 @@ export async function assertStreamReady(
   streamName: string,
   options: StreamReadinessOptions = {},
 ): Promise<void> {
-  try {
-    await jsm.streams.info(streamName);
-  } catch (err) {
-    if (isApiError(err, JetStreamApiCodes.StreamNotFound)) {
-      throw new StreamNotReadyError(`JetStream stream ${streamName} is missing: ${HOW_TO_FIX}`, {
-        cause: err,
-      });
-    }
-    throw new StreamNotReadyError(
-      `JetStream stream ${streamName} cannot be checked: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
+  await check(`stream ${streamName}`, JetStreamApiCodes.StreamNotFound, () => jsm.streams.info(streamName));
+  for (const consumer of options.consumers ?? []) {
+    await check(`consumer ${streamName}/${consumer}`, JetStreamApiCodes.ConsumerNotFound, () =>
+      jsm.consumers.info(streamName, consumer),
     );
   }
-  for (const consumer of options.consumers ?? []) {
-    try {
-      await jsm.consumers.info(streamName, consumer);
-    } catch (err) {
-      if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) {
-        throw new StreamNotReadyError(
-          `JetStream consumer ${streamName}/${consumer} is missing: ${HOW_TO_FIX}`,
-          {
-            cause: err,
-          },
-        );
-      }
-      throw new StreamNotReadyError(
-        `JetStream consumer ${streamName}/${consumer} cannot be checked: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+}
+
+/** Runs one lookup; a "not found" answer says how to fix it, any other failure says why it failed. */
+async function check(what: string, notFoundCode: number, lookup: () => Promise<unknown>): Promise<void> {
+  try {
+    await lookup();
+  } catch (err) {
+    const reason = isApiError(err, notFoundCode)
+      ? `is missing: ${HOW_TO_FIX}`
+      : `cannot be checked: ${(err as Error).message}`;
+    throw new StreamNotReadyError(`JetStream ${what} ${reason}`, { cause: err });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { type FieldProblem, ProblemException, problemType } from '@tally/common';
-import { type FieldError, type Sale, salesSubject, validateSale } from '@tally/contracts';
+import { encodeSerializedEnvelope, type FieldError, salesSubject, validateSale } from '@tally/contracts';
 import { type BranchScope, scopeAllows } from '../auth/api-keys.js';
 import { INGEST_CONFIG, type IngestConfig } from '../config/ingest.config.js';
 import { IngestMetrics } from '../metrics/ingest.metrics.js';
@@ -45,7 +45,12 @@ export interface Caller {
   readonly requestId: string;
 }
 
-const encoder = new TextEncoder();
+/** A validated sale on its way into an envelope, serialized once. */
+interface Packed {
+  readonly index: number;
+  readonly saleId: string;
+  readonly json: string;
+}
 
 /**
  * Validates sales, checks the caller may write their branches, packs them into messages and
@@ -87,16 +92,8 @@ export class SaleIntakeService {
         errors: [forbidden(sale.branchId)],
       });
     }
-    const payload = encoder.encode(`{"v":1,"sales":[${JSON.stringify(sale)}]}`);
-    const [outcome] = await this.publisher.publishAll([
-      {
-        subject: salesSubject(this.config.names, sale.branchId),
-        msgId: sale.saleId,
-        payload,
-        saleCount: 1,
-        requestId: caller.requestId,
-      },
-    ]);
+    const packed = { index: 0, saleId: sale.saleId, json: JSON.stringify(sale) };
+    const [outcome] = await this.publisher.publishAll([this.message(sale.branchId, [packed], caller)]);
     if (!outcome!.ok) throw this.unavailable(outcome!);
     const status: StoredStatus = outcome!.duplicate ? 'duplicate' : 'accepted';
     this.metrics.sales.inc({ endpoint: 'single', status });
@@ -106,8 +103,9 @@ export class SaleIntakeService {
   async acceptBatch(items: readonly unknown[], caller: Caller): Promise<BatchReceipt> {
     const results: BatchItemResult[] = new Array(items.length);
     const firstIndexOf = new Map<string, number>();
-    const repeats: Array<{ index: number; of: number }> = [];
-    const byBranch = new Map<string, Array<{ index: number; sale: Sale; json: string }>>();
+    const repeats: Array<{ index: number; saleId: string; of: number }> = [];
+    const byBranch = new Map<string, Packed[]>();
+    const options = { maxFutureSkewMs: this.config.maxFutureSkewMs, now: Date.now() };
 
     for (let index = 0; index < items.length; index++) {
       const item = items[index];
@@ -119,7 +117,7 @@ export class SaleIntakeService {
         };
         continue;
       }
-      const result = validateSale(item, { maxFutureSkewMs: this.config.maxFutureSkewMs });
+      const result = validateSale(item, options);
       if (!result.ok) {
         results[index] = { index, ...saleIdOf(item), status: 'rejected', errors: result.errors };
         continue;
@@ -136,7 +134,7 @@ export class SaleIntakeService {
       }
       const first = firstIndexOf.get(sale.saleId);
       if (first !== undefined) {
-        repeats.push({ index, of: first });
+        repeats.push({ index, saleId: sale.saleId, of: first });
         continue;
       }
       firstIndexOf.set(sale.saleId, index);
@@ -145,38 +143,28 @@ export class SaleIntakeService {
         group = [];
         byBranch.set(sale.branchId, group);
       }
-      group.push({ index, sale, json: JSON.stringify(sale) });
+      group.push({ index, saleId: sale.saleId, json: JSON.stringify(sale) });
     }
 
+    const chunks: Packed[][] = [];
     const messages: OutboundMessage[] = [];
-    const members: number[][] = [];
     for (const [branchId, group] of byBranch) {
       for (const chunk of this.chunk(group)) {
-        const saleIds = chunk.map((c) => c.sale.saleId);
-        const subject = salesSubject(this.config.names, branchId);
-        messages.push({
-          subject,
-          msgId: chunk.length === 1 ? saleIds[0]! : batchMsgId(subject, saleIds),
-          payload: encoder.encode(`{"v":1,"sales":[${chunk.map((c) => c.json).join(',')}]}`),
-          saleCount: chunk.length,
-          requestId: caller.requestId,
-        });
-        members.push(chunk.map((c) => c.index));
+        chunks.push(chunk);
+        messages.push(this.message(branchId, chunk, caller));
       }
     }
 
     const outcomes: PublishOutcome[] = messages.length > 0 ? await this.publisher.publishAll(messages) : [];
     outcomes.forEach((outcome, m) => {
-      for (const index of members[m]!) {
-        const saleId = (items[index] as Sale).saleId;
+      for (const { index, saleId } of chunks[m]!) {
         results[index] = outcome.ok
           ? { index, saleId, status: outcome.duplicate ? 'duplicate' : 'accepted', seq: outcome.seq }
           : { index, saleId, status: 'unavailable' };
       }
     });
-    for (const { index, of } of repeats) {
+    for (const { index, saleId, of } of repeats) {
       const original = results[of]!;
-      const saleId = (items[index] as Sale).saleId;
       results[index] =
         original.status === 'accepted' || original.status === 'duplicate'
           ? { index, saleId, status: 'duplicate', seq: original.seq }
@@ -202,9 +190,25 @@ export class SaleIntakeService {
     return receipt;
   }
 
+  /**
+   * One envelope of one branch's sales. A lone sale keeps `Nats-Msg-Id = saleId` whichever
+   * endpoint it came through, so JetStream answers `duplicate` for it exactly.
+   */
+  private message(branchId: string, sales: readonly Packed[], caller: Caller): OutboundMessage {
+    const subject = salesSubject(this.config.names, branchId);
+    const saleIds = sales.map((s) => s.saleId);
+    return {
+      subject,
+      msgId: saleIds.length === 1 ? saleIds[0]! : batchMsgId(subject, saleIds),
+      payload: encodeSerializedEnvelope(sales.map((s) => s.json)),
+      saleCount: sales.length,
+      requestId: caller.requestId,
+    };
+  }
+
   /** Splits one branch's sales into envelopes within the count and byte limits. */
-  private *chunk<T extends { json: string }>(group: readonly T[]): Generator<T[]> {
-    let current: T[] = [];
+  private *chunk(group: readonly Packed[]): Generator<Packed[]> {
+    let current: Packed[] = [];
     let bytes = 0;
     for (const entry of group) {
       const size = Buffer.byteLength(entry.json) + 1;
@@ -257,7 +261,7 @@ function batchMsgId(subject: string, saleIds: readonly string[]): string {
   return `batch/${createHash('sha256').update(subject).update('\n').update(saleIds.join('\n')).digest('base64url')}`;
 }
 
-function summarize(results: readonly BatchItemResult[]): BatchReceipt {
+function summarize(results: BatchItemResult[]): BatchReceipt {
   let accepted = 0;
   let duplicate = 0;
   let rejected = 0;
@@ -268,5 +272,5 @@ function summarize(results: readonly BatchItemResult[]): BatchReceipt {
     else if (r.status === 'rejected') rejected++;
     else unavailable++;
   }
-  return { accepted, duplicate, rejected, unavailable, results: results as BatchItemResult[] };
+  return { accepted, duplicate, rejected, unavailable, results };
 }

@@ -1,7 +1,5 @@
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Inject, Injectable } from '@nestjs/common';
-import { Headers, SALES_SCHEMA } from '@tally/contracts';
-import { NatsClient } from '@tally/nats';
+import { NatsClient, salesMessageHeaders } from '@tally/nats';
 import { INGEST_CONFIG, type IngestConfig } from '../config/ingest.config.js';
 import { IngestMetrics } from '../metrics/ingest.metrics.js';
 
@@ -56,15 +54,11 @@ export class SalePublisher {
   }
 
   private async publishOne(message: OutboundMessage): Promise<PublishOutcome> {
-    const h = natsHeaders();
-    h.set(Headers.requestId, message.requestId);
-    h.set(Headers.schema, SALES_SCHEMA);
-    h.set(Headers.saleCount, String(message.saleCount));
     const started = performance.now();
     try {
       const ack = await this.nats.js.publish(message.subject, message.payload, {
         msgID: message.msgId,
-        headers: h,
+        headers: salesMessageHeaders(message.requestId, message.saleCount),
         timeout: this.config.publishTimeoutMs,
         expect: { streamName: this.config.names.stream },
       });
