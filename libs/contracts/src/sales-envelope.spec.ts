@@ -75,7 +75,27 @@ describe('sales envelope', () => {
 
   it('decodes a hand-written v1 envelope, including an empty one', () => {
     expect(decodeEnvelope(encode('{"v":1,"sales":[]}'))).toEqual([]);
-    expect(decodeEnvelope(encode('{"v":1,"sales":[{"saleId":"S-1"}]}'))).toEqual([{ saleId: 'S-1' }]);
+    const sale = {
+      saleId: 'S-1',
+      kind: 'sale',
+      branchId: 'b1',
+      occurredAt: '2026-06-15T11:00:00Z',
+      receivedAt: '2026-06-15T11:00:01.000Z',
+      currency: 'EUR',
+      total: '3.98',
+      lines: [
+        {
+          lineNo: 1,
+          productId: 'p1',
+          category: 'fruit',
+          quantity: 2,
+          unitPrice: '1.99',
+          discount: '0',
+          amount: '3.98',
+        },
+      ],
+    };
+    expect(decodeEnvelope(encode(`{"v":1,"sales":[${JSON.stringify(sale)}]}`))).toEqual([sale]);
   });
 
   it('throws EnvelopeDecodeError for payloads that are not JSON', () => {
@@ -137,6 +157,44 @@ describe('sales envelope', () => {
         fc.jsonValue().filter((v) => !isEnvelope(v)),
         (value) => {
           expect(() => decodeEnvelope(encode(JSON.stringify(value)))).toThrow(EnvelopeDecodeError);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('rejects an envelope whose sale has a field of the wrong type, naming the field', () => {
+    const breakable = [
+      ['saleId'],
+      ['kind'],
+      ['branchId'],
+      ['occurredAt'],
+      ['receivedAt'],
+      ['currency'],
+      ['total'],
+      ['lines'],
+      ['lines', 0, 'lineNo'],
+      ['lines', 0, 'quantity'],
+      ['lines', 0, 'productId'],
+      ['lines', 0, 'category'],
+      ['lines', 0, 'unitPrice'],
+      ['lines', 0, 'discount'],
+      ['lines', 0, 'amount'],
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.array(saleArb, { minLength: 1, maxLength: 3 }),
+        fc.nat(),
+        fc.constantFrom(...breakable),
+        fc.constantFrom(null, 12.5, {}, [], true),
+        (sales, pick, path, bad) => {
+          const index = pick % sales.length;
+          const copy = structuredClone(sales) as unknown as Record<string, unknown>[];
+          let target: Record<string, unknown> = copy[index]!;
+          for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
+          target[path.at(-1)!] = bad;
+          const pointer = `/sales/${index}/${path.join('/')}`;
+          expect(() => decodeEnvelope(encodeEnvelope(copy as unknown as Sale[]))).toThrow(pointer);
         },
       ),
       RUNS,

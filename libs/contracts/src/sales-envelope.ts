@@ -34,7 +34,13 @@ export function encodeSerializedEnvelope(saleJsons: readonly string[]): Uint8Arr
   return encoder.encode(`{"v":1,"sales":[${saleJsons.join(',')}]}`);
 }
 
-/** Decodes a message payload; throws EnvelopeDecodeError (a permanent failure) if it is not an envelope. */
+/**
+ * Decodes a message payload; throws EnvelopeDecodeError (a permanent failure: redelivering the
+ * same bytes cannot help) if it is not an envelope of well-formed sales. Only ingest publishes
+ * to the stream and it validates every sale, so this is a structural check of what consumers
+ * rely on (types of the fields they read), not a second validation of business rules: a store's
+ * own constraints catch the rest.
+ */
 export function decodeEnvelope(data: Uint8Array): Sale[] {
   let parsed: unknown;
   try {
@@ -46,5 +52,52 @@ export function decodeEnvelope(data: Uint8Array): Sale[] {
   if (env === null || typeof env !== 'object' || env.v !== 1 || !Array.isArray(env.sales)) {
     throw new EnvelopeDecodeError(`payload is not a ${SALES_SCHEMA} envelope`);
   }
+  env.sales.forEach(checkSaleShape);
   return env.sales as Sale[];
+}
+
+const SALE_STRINGS = ['saleId', 'kind', 'branchId', 'occurredAt', 'receivedAt', 'currency', 'total'] as const;
+const SALE_OPTIONAL_STRINGS = [
+  'originalSaleId',
+  'registerId',
+  'cashierId',
+  'customerId',
+  'buyerCountry',
+  'sellerCountry',
+  'paymentMethod',
+] as const;
+const LINE_STRINGS = ['productId', 'category', 'unitPrice', 'discount', 'amount'] as const;
+const LINE_OPTIONAL_STRINGS = ['productName', 'brand'] as const;
+
+function checkSaleShape(value: unknown, index: number): void {
+  const at = `/sales/${index}`;
+  const sale = value as Record<string, unknown> | null;
+  if (sale === null || typeof sale !== 'object') throw shapeError(at, 'must be an object');
+  for (const key of SALE_STRINGS)
+    if (typeof sale[key] !== 'string') throw shapeError(`${at}/${key}`, 'must be a string');
+  for (const key of SALE_OPTIONAL_STRINGS) {
+    if (sale[key] !== undefined && typeof sale[key] !== 'string')
+      throw shapeError(`${at}/${key}`, 'must be a string');
+  }
+  const lines = sale.lines;
+  if (!Array.isArray(lines) || lines.length === 0)
+    throw shapeError(`${at}/lines`, 'must be a non-empty array');
+  lines.forEach((raw, i) => {
+    const line = raw as Record<string, unknown> | null;
+    const lineAt = `${at}/lines/${i}`;
+    if (line === null || typeof line !== 'object') throw shapeError(lineAt, 'must be an object');
+    if (!Number.isInteger(line.lineNo)) throw shapeError(`${lineAt}/lineNo`, 'must be an integer');
+    if (!Number.isInteger(line.quantity)) throw shapeError(`${lineAt}/quantity`, 'must be an integer');
+    for (const key of LINE_STRINGS) {
+      if (typeof line[key] !== 'string') throw shapeError(`${lineAt}/${key}`, 'must be a string');
+    }
+    for (const key of LINE_OPTIONAL_STRINGS) {
+      if (line[key] !== undefined && typeof line[key] !== 'string')
+        throw shapeError(`${lineAt}/${key}`, 'must be a string');
+    }
+  });
+}
+
+function shapeError(pointer: string, rule: string): EnvelopeDecodeError {
+  return new EnvelopeDecodeError(`payload is not a ${SALES_SCHEMA} envelope: ${pointer} ${rule}`);
 }

@@ -1,4 +1,4 @@
-import type { SaleInput } from '@tally/contracts';
+import { type Sale, type SaleInput, validateSale } from '@tally/contracts';
 
 let counter = 0;
 
@@ -19,4 +19,11 @@ export function makeSale(overrides: Partial<SaleInput> = {}): SaleInput {
     ],
     ...overrides,
   };
+}
+
+/** A sale as the stream carries it: makeSale(overrides) through the real validator. */
+export function makeStreamSale(overrides: Partial<SaleInput> = {}, now: number = Date.now()): Sale {
+  const result = validateSale(makeSale(overrides), { now, maxFutureSkewMs: 60_000 });
+  if (!result.ok) throw new Error(`makeStreamSale: invalid sale: ${JSON.stringify(result.errors)}`);
+  return result.sale;
 }
