@@ -1,9 +1,8 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { MetricsController, ProblemDetailsFilter } from '@tally/common';
+import { ApiKeyGuard, apiKeysProvider, MetricsController, ProblemDetailsFilter } from '@tally/common';
 import { NatsClient } from '@tally/nats';
 import { Registry } from 'prom-client';
-import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { INGEST_CONFIG, type IngestConfig } from './config/ingest.config.js';
 import { HealthController } from './health/health.controller.js';
 import { IngestMetrics } from './metrics/ingest.metrics.js';
@@ -30,6 +29,7 @@ export class IngestModule {
       controllers: [SalesController, HealthController, MetricsController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
+        apiKeysProvider(config.apiKeys),
         { provide: NatsClient, useValue: nats },
         { provide: IngestMetrics, useValue: metrics },
         { provide: Registry, useValue: metrics.registry },

@@ -1,3 +1,5 @@
+export * from './auth/api-key.guard.js';
+export * from './auth/api-keys.js';
 export * from './config/durations.js';
 export * from './config/env.js';
 export * from './http/problem.js';

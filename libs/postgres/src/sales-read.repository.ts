@@ -55,7 +55,12 @@ export interface ListSalesQuery {
 
 /** Position after the last item of a page: (occurredAt, saleId), the list's total order. */
 export interface SalesCursor {
-  readonly occurredAt: Date;
+  /**
+   * The instant exactly as stored, to the microsecond, in UTC: `2026-03-01T10:00:00.123456Z`. A
+   * Date would drop the microseconds, and a page boundary between two sales of the same
+   * millisecond would then repeat or skip rows.
+   */
+  readonly occurredAt: string;
   readonly saleId: string;
 }
 
@@ -64,6 +69,9 @@ export interface SalesPage {
   /** Present when there may be more: pass it back for the next page. */
   readonly next?: SalesCursor;
 }
+
+/** occurred_at at its full (microsecond) precision, as the text a SalesCursor holds. */
+const positionSql = sql<string>`to_char(${sales.occurredAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** Sum (as a positive magnitude) of the returns stored against a sale. */
 const returnedSql = sql<string>`(SELECT coalesce(-sum(r.net_total), 0) FROM sales r WHERE r.original_sale_id = "sales"."sale_id")`;
@@ -125,13 +133,13 @@ export class SalesReadRepository {
       const { occurredAt, saleId } = query.after;
       conditions.push(
         newestFirst
-          ? sql`(${sales.occurredAt}, ${sales.saleId}) < (${occurredAt}, ${saleId})`
-          : sql`(${sales.occurredAt}, ${sales.saleId}) > (${occurredAt}, ${saleId})`,
+          ? sql`(${sales.occurredAt}, ${sales.saleId}) < (${occurredAt}::timestamptz, ${saleId})`
+          : sql`(${sales.occurredAt}, ${sales.saleId}) > (${occurredAt}::timestamptz, ${saleId})`,
       );
     }
     const direction = newestFirst ? desc : asc;
     const rows = await this.postgres.db
-      .select({ sale: sales, returned: returnedSql })
+      .select({ sale: sales, returned: returnedSql, position: positionSql })
       .from(sales)
       .where(and(...conditions))
       .orderBy(direction(sales.occurredAt), direction(sales.saleId))
@@ -141,7 +149,7 @@ export class SalesReadRepository {
     return {
       items: page.map((r) => summary(r.sale, r.returned)),
       ...(rows.length > query.limit &&
-        last && { next: { occurredAt: last.sale.occurredAt, saleId: last.sale.saleId } }),
+        last && { next: { occurredAt: last.position, saleId: last.sale.saleId } }),
     };
   }
 

@@ -1,6 +1,5 @@
 import { ConfigError } from '@tally/common';
 import { describe, expect, it } from 'vitest';
-import { parseApiKeys, scopeAllows } from '../auth/api-keys.js';
 import { loadIngestConfig } from './ingest.config.js';
 
 describe('ingest configuration', () => {
@@ -31,19 +30,5 @@ describe('ingest configuration', () => {
     expect(() => loadIngestConfig({ TALLY_API_KEYS: 'k=*', TALLY_AUTH: 'maybe' })).toThrow(
       /TALLY_AUTH=maybe: must be one of/,
     );
-  });
-});
-
-describe('API keys', () => {
-  it('scopes each key to its branches, or to all with *', () => {
-    const keys = parseApiKeys('till-a=branch-a|branch-b, hq=*');
-    expect(scopeAllows(keys.get('till-a')!, 'branch-a')).toBe(true);
-    expect(scopeAllows(keys.get('till-a')!, 'branch-c')).toBe(false);
-    expect(scopeAllows(keys.get('hq')!, 'anything')).toBe(true);
-  });
-
-  it('rejects malformed entries and repeated keys, naming the entry', () => {
-    expect(() => parseApiKeys('k1=a,justakey')).toThrow(/entry 2/);
-    expect(() => parseApiKeys('k1=a,k1=b')).toThrow(/twice/);
   });
 });

@@ -1,6 +1,5 @@
-import { ConfigError, type Env, envDurationMs, envEnum, envInt, envString } from '@tally/common';
+import { type ApiKeys, type Env, envApiKeys, envDurationMs, envInt, envString } from '@tally/common';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, type StreamNames } from '@tally/contracts';
-import { type ApiKeys, parseApiKeys } from '../auth/api-keys.js';
 
 /** The ingest service's whole configuration, read and validated once at boot. */
 export interface IngestConfig {
@@ -27,13 +26,7 @@ export interface IngestConfig {
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
 export function loadIngestConfig(env: Env): IngestConfig {
-  const auth = envEnum(env, 'TALLY_AUTH', ['enabled', 'disabled'], 'enabled');
-  const apiKeys = parseApiKeys(env.TALLY_API_KEYS);
-  if (auth === 'enabled' && apiKeys.size === 0) {
-    throw new ConfigError(
-      'No API keys: set TALLY_API_KEYS="key=branchA|branchB,key2=*", or TALLY_AUTH=disabled to run without auth',
-    );
-  }
+  const apiKeys = envApiKeys(env);
   return {
     port: envInt(env, 'INGEST_PORT', 3000, { min: 0, max: 65535 }),
     host: envString(env, 'INGEST_HOST', '127.0.0.1'),
@@ -43,7 +36,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
       stream: envString(env, 'TALLY_STREAM', DEFAULT_STREAM),
       subjectPrefix: envString(env, 'TALLY_SUBJECT_PREFIX', DEFAULT_SUBJECT_PREFIX),
     },
-    apiKeys: auth === 'enabled' ? apiKeys : undefined,
+    apiKeys,
     maxFutureSkewMs: envDurationMs(env, 'TALLY_MAX_FUTURE_SKEW', '5m'),
     maxInFlight: envInt(env, 'INGEST_MAX_IN_FLIGHT', 2048, { min: 1 }),
     publishTimeoutMs: envDurationMs(env, 'INGEST_PUBLISH_TIMEOUT', '5s'),

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { type FieldProblem, ProblemException, problemType } from '@tally/common';
+import {
+  type BranchScope,
+  type FieldProblem,
+  ProblemException,
+  problemType,
+  scopeAllows,
+} from '@tally/common';
 import { encodeSerializedEnvelope, type FieldError, salesSubject, validateSale } from '@tally/contracts';
-import { type BranchScope, scopeAllows } from '../auth/api-keys.js';
 import { INGEST_CONFIG, type IngestConfig } from '../config/ingest.config.js';
 import { IngestMetrics } from '../metrics/ingest.metrics.js';
 import { type OutboundMessage, type PublishOutcome, SalePublisher } from './sale-publisher.repository.js';

@@ -1,8 +1,7 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ProblemException } from '@tally/common';
+import { ApiKeyGuard, type AuthenticatedRequest, ProblemException } from '@tally/common';
 import { SaleInputSchema } from '@tally/contracts';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../auth/api-key.guard.js';
 import {
   type BatchReceipt,
   type Caller,

@@ -1,8 +1,9 @@
-import { ConfigError } from '@tally/common';
+import { ConfigError, type Env, envEnum } from '../config/env.js';
 
 /**
- * API keys and the branches each may write: `TALLY_API_KEYS="k1=branchA|branchB,k2=*"`.
- * A till's key is scoped to its own branch, so a leaked key cannot forge another store's sales.
+ * API keys and the branches each may use: `TALLY_API_KEYS="k1=branchA|branchB,k2=*"`.
+ * A till's key is scoped to its own branch, so a leaked key can neither forge nor read another
+ * store's sales. Every HTTP app (ingest, query) reads the same keys.
  */
 export type BranchScope = '*' | ReadonlySet<string>;
 
@@ -23,6 +24,21 @@ export function parseApiKeys(raw: string | undefined): ApiKeys {
     keys.set(key, branches === '*' ? '*' : new Set(branches.split('|').map((b) => b.trim())));
   }
   return keys;
+}
+
+/**
+ * `TALLY_AUTH` and `TALLY_API_KEYS` as every app reads them: the keys, or undefined when auth is
+ * disabled explicitly (`TALLY_AUTH=disabled`). No keys with auth enabled refuses to start.
+ */
+export function envApiKeys(env: Env): ApiKeys | undefined {
+  const auth = envEnum(env, 'TALLY_AUTH', ['enabled', 'disabled'], 'enabled');
+  const apiKeys = parseApiKeys(env.TALLY_API_KEYS);
+  if (auth === 'enabled' && apiKeys.size === 0) {
+    throw new ConfigError(
+      'No API keys: set TALLY_API_KEYS="key=branchA|branchB,key2=*", or TALLY_AUTH=disabled to run without auth',
+    );
+  }
+  return auth === 'enabled' ? apiKeys : undefined;
 }
 
 export function scopeAllows(scope: BranchScope, branchId: string): boolean {
