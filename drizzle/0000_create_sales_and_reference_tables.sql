@@ -3,13 +3,14 @@ CREATE TABLE "dead_letters" (
 	"sink" text NOT NULL,
 	"stream" text NOT NULL,
 	"stream_seq" bigint NOT NULL,
+	"sale_id" text DEFAULT '' NOT NULL,
 	"subject" text NOT NULL,
 	"request_id" text,
 	"deliveries" integer NOT NULL,
 	"reason" text NOT NULL,
 	"payload" "bytea" NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "dead_letters_message_key" UNIQUE("sink","stream","stream_seq")
+	CONSTRAINT "dead_letters_message_key" UNIQUE("sink","stream","stream_seq","sale_id")
 );
 --> statement-breakpoint
 CREATE TABLE "branches" (

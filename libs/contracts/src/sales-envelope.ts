@@ -15,6 +15,13 @@ export interface SalesEnvelope {
   readonly sales: readonly Sale[];
 }
 
+/** A sale as a consumer received it: the sale, the stream message it came in, and its request id. */
+export interface StreamedSale {
+  readonly sale: Sale;
+  readonly streamSeq: number;
+  readonly requestId?: string | undefined;
+}
+
 export class EnvelopeDecodeError extends Error {
   override readonly name = 'EnvelopeDecodeError';
 }

@@ -57,4 +57,11 @@ export const Headers = {
   saleCount: 'Tally-Sale-Count',
   /** Dead letters: why the sink refused the message. */
   deadLetterReason: 'Tally-Dead-Letter-Reason',
+  /** Dead letters: the sink that refused it (`postgres`, `spanner`...). */
+  deadLetterSink: 'Tally-Dead-Letter-Sink',
+  /** Dead letters: stream and sequence of the original message, to find and replay it. */
+  sourceStream: 'Tally-Source-Stream',
+  sourceSequence: 'Tally-Source-Sequence',
+  /** Dead letters: how many times the original message had been delivered. */
+  deliveries: 'Tally-Deliveries',
 } as const;

@@ -1,12 +1,8 @@
-import type { Sale } from '@tally/contracts';
+import type { StreamedSale } from '@tally/contracts';
 import type { PostgresClient } from './postgres.client.js';
 
 /** A sale with where it came from on the stream. */
-export interface SaleToStore {
-  readonly sale: Sale;
-  readonly streamSeq: number;
-  readonly requestId?: string | undefined;
-}
+export type SaleToStore = StreamedSale;
 
 export interface InsertResult {
   /** Sales newly stored. */

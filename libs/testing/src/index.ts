@@ -2,3 +2,4 @@ export * from './nats-fixture.js';
 export * from './postgres-fixture.js';
 export * from './sale-factory.js';
 export * from './tcp-proxy.js';
+export * from './wait-for.js';

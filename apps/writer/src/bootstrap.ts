@@ -1,0 +1,110 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, PinoNestLogger } from '@tally/common';
+import { assertStreamReady, NatsClient } from '@tally/nats';
+import { assertSchemaCurrent, PostgresClient, redactUrl } from '@tally/postgres';
+import { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { SinkName, WriterConfig } from './config/writer.config.js';
+import { WriterMetrics } from './metrics/writer.metrics.js';
+import { JetStreamDeadLetterPublisher } from './pipeline/dead-letter.publisher.js';
+import { JetStreamBatchSource } from './pipeline/jetstream-batch-source.js';
+import type { SaleSink } from './pipeline/sale-sink.js';
+import { SinkWorker } from './pipeline/sink-worker.js';
+import type { SinkWorkerEntry } from './sink-workers.service.js';
+import { PostgresSink } from './sinks/postgres.sink.js';
+import { WriterModule } from './writer.module.js';
+
+/**
+ * Builds the writer: the NATS connection, one store client and one SinkWorker per configured
+ * sink (WRITER_SINKS), and a small HTTP server for health and metrics. Everything the workers
+ * need is checked before anything starts: the stream and each sink's consumer exist, and each
+ * store's schema is current. Used by main.ts and by the tests.
+ */
+export async function createWriterApp(
+  config: WriterConfig,
+  logger: Logger = createLogger('writer', config.logLevel),
+): Promise<NestFastifyApplication> {
+  const nats = await NatsClient.connect({
+    url: config.natsUrl,
+    name: `tally-writer-${config.sinks.join('-')}`,
+    timeoutMs: config.natsConnectTimeoutMs,
+    reconnectWaitMs: 500,
+    noAsyncTraces: true,
+    onStatus: (status) => {
+      if (status.type === 'disconnect') logger.warn({ server: status.server }, 'NATS disconnected');
+      if (status.type === 'reconnect') logger.info({ server: status.server }, 'NATS reconnected');
+    },
+  });
+  const sinks: SaleSink[] = [];
+  try {
+    await assertStreamReady(nats.jsm, config.names.stream, {
+      consumers: config.sinks.map((name) => consumerOf(config, name)),
+    });
+    const metrics = new WriterMetrics();
+    const deadLetters = new JetStreamDeadLetterPublisher(nats.js, config.names);
+    const entries: SinkWorkerEntry[] = [];
+    for (const name of config.sinks) {
+      const sink = await createSink(config, name, logger);
+      sinks.push(sink);
+      const consumer = await nats.js.consumers.get(config.names.stream, consumerOf(config, name));
+      const source = new JetStreamBatchSource(consumer, config.batch);
+      const worker = new SinkWorker(sink, source, deadLetters, metrics, logger.child({ sink: name }), {
+        retry: config.retry,
+        maxSales: config.batch.maxSales,
+        lagPollMs: config.lagPollMs,
+      });
+      entries.push({ worker, sink });
+    }
+
+    const adapter = new FastifyAdapter({
+      loggerInstance: logger,
+      logController: new LogController({ disableRequestLogging: true }),
+    });
+    const app = await NestFactory.create<NestFastifyApplication>(
+      WriterModule.forRoot(config, nats, metrics, entries),
+      adapter,
+      { logger: new PinoNestLogger(logger) },
+    );
+    app.enableShutdownHooks();
+    return app;
+  } catch (error) {
+    await Promise.allSettled(sinks.map((s) => s.close()));
+    await nats.close();
+    throw error;
+  }
+}
+
+function consumerOf(config: WriterConfig, sink: SinkName): string {
+  switch (sink) {
+    case 'postgres':
+      return config.postgres.consumer;
+    case 'spanner':
+      throw new Error('the spanner sink is not built yet');
+  }
+}
+
+async function createSink(config: WriterConfig, name: SinkName, logger: Logger): Promise<SaleSink> {
+  switch (name) {
+    case 'postgres': {
+      const client = PostgresClient.create({
+        url: config.postgres.url,
+        applicationName: 'tally-writer',
+        maxConnections: config.postgres.poolSize,
+        statementTimeoutMs: config.postgres.statementTimeoutMs,
+        onIdleError: (error) => logger.warn({ err: error.message }, 'idle Postgres connection lost'),
+      });
+      try {
+        await assertSchemaCurrent(client.pool);
+      } catch (error) {
+        await client.close();
+        throw new Error(`Postgres at ${redactUrl(config.postgres.url)}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      return new PostgresSink(client);
+    }
+    case 'spanner':
+      throw new Error('the spanner sink is not built yet');
+  }
+}

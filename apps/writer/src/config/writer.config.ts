@@ -1,0 +1,114 @@
+import { ConfigError, type Env, envDurationMs, envInt, envString } from '@tally/common';
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, type StreamNames } from '@tally/contracts';
+import { DEFAULT_DATABASE_URL } from '@tally/postgres';
+
+export const SINK_NAMES = ['postgres', 'spanner'] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
+
+/**
+ * How a sink worker batches. A pull is bounded by bytes (so memory stays bounded however many
+ * sales each message packs) and by time; its sales are then written in transactions of at most
+ * `maxSales` sales each. (nats.js takes either a message count or a byte budget per pull, not
+ * both; bytes are what bound memory when envelopes hold up to 500 sales.)
+ */
+export interface BatchOptions {
+  /** Sales per transaction. */
+  readonly maxSales: number;
+  /** Bytes per pull; at least 1 MiB + 64 KiB, so any single message fits. */
+  readonly maxBytes: number;
+  /** How long one pull waits to fill up (JetStream's minimum is 1 s). */
+  readonly maxWaitMs: number;
+}
+
+/** Backoff after a transient failure: doubles from min to max while the sink stays down. */
+export interface RetryOptions {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export interface PostgresSinkConfig {
+  readonly url: string;
+  readonly consumer: string;
+  readonly poolSize: number;
+  readonly statementTimeoutMs: number;
+}
+
+/** The writer's whole configuration, read and validated once at boot. */
+export interface WriterConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly natsUrl: string;
+  readonly natsConnectTimeoutMs: number;
+  readonly names: StreamNames;
+  readonly sinks: readonly SinkName[];
+  readonly batch: BatchOptions;
+  readonly retry: RetryOptions;
+  /** How often consumer lag (pending messages) is read for /metrics. */
+  readonly lagPollMs: number;
+  readonly postgres: PostgresSinkConfig;
+  readonly logLevel: string;
+}
+
+export const WRITER_CONFIG = Symbol('WRITER_CONFIG');
+
+/** A pull must fit any single message: the sales stream allows messages of up to 1 MiB. */
+const MIN_BATCH_BYTES = 1024 * 1024 + 64 * 1024;
+
+export function loadWriterConfig(env: Env): WriterConfig {
+  const retry = {
+    minMs: envDurationMs(env, 'WRITER_RETRY_MIN', '250ms'),
+    maxMs: envDurationMs(env, 'WRITER_RETRY_MAX', '30s'),
+  };
+  if (retry.maxMs < retry.minMs) {
+    throw new ConfigError(
+      `WRITER_RETRY_MAX (${retry.maxMs} ms) must be at least WRITER_RETRY_MIN (${retry.minMs} ms)`,
+    );
+  }
+  const maxWaitMs = envDurationMs(env, 'WRITER_BATCH_MAX_WAIT', '1s');
+  if (maxWaitMs < 1000)
+    throw new ConfigError(`WRITER_BATCH_MAX_WAIT=${env.WRITER_BATCH_MAX_WAIT}: must be at least 1s`);
+  return {
+    port: envInt(env, 'WRITER_PORT', 3002, { min: 0, max: 65535 }),
+    host: envString(env, 'WRITER_HOST', '127.0.0.1'),
+    natsUrl: envString(env, 'NATS_URL', 'nats://127.0.0.1:4222'),
+    natsConnectTimeoutMs: envDurationMs(env, 'NATS_CONNECT_TIMEOUT', '10s'),
+    names: {
+      stream: envString(env, 'TALLY_STREAM', DEFAULT_STREAM),
+      subjectPrefix: envString(env, 'TALLY_SUBJECT_PREFIX', DEFAULT_SUBJECT_PREFIX),
+    },
+    sinks: parseSinks(env.WRITER_SINKS),
+    batch: {
+      maxSales: envInt(env, 'WRITER_BATCH_MAX_SALES', 1000, { min: 1, max: 50_000 }),
+      maxBytes: envInt(env, 'WRITER_BATCH_MAX_BYTES', 2 * 1024 * 1024, { min: MIN_BATCH_BYTES }),
+      maxWaitMs,
+    },
+    retry,
+    lagPollMs: envDurationMs(env, 'WRITER_LAG_POLL', '5s'),
+    postgres: {
+      url: envString(env, 'DATABASE_URL', DEFAULT_DATABASE_URL),
+      consumer: envString(env, 'WRITER_POSTGRES_CONSUMER', 'writer-postgres'),
+      poolSize: envInt(env, 'WRITER_POSTGRES_POOL_SIZE', 4, { min: 1, max: 100 }),
+      statementTimeoutMs: envDurationMs(env, 'WRITER_POSTGRES_STATEMENT_TIMEOUT', '30s'),
+    },
+    logLevel: envString(env, 'LOG_LEVEL', 'info'),
+  };
+}
+
+function parseSinks(raw: string | undefined): SinkName[] {
+  const names = (raw ?? 'postgres')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0) throw new ConfigError('WRITER_SINKS: name at least one sink (postgres, spanner)');
+  for (const name of names) {
+    if (!(SINK_NAMES as readonly string[]).includes(name)) {
+      throw new ConfigError(`WRITER_SINKS=${raw}: unknown sink "${name}"; known: ${SINK_NAMES.join(', ')}`);
+    }
+    if (name === 'spanner') {
+      throw new ConfigError(
+        'WRITER_SINKS: the spanner sink is not built yet (issue 4); use WRITER_SINKS=postgres',
+      );
+    }
+  }
+  return [...new Set(names)] as SinkName[];
+}
