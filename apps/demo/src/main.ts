@@ -2,16 +2,24 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { applyDefinitions, loadDefinitions, NatsClient } from '@tally/nats';
-import { ensureNats, reachable, waitFor } from './services.js';
+import {
+  DEFAULT_DATABASE_URL,
+  ensureDatabase,
+  migrateDatabase,
+  PostgresClient,
+  redactUrl,
+} from '@tally/postgres';
+import { ensureNats, ensurePostgres, reachable, waitFor } from './services.js';
 import { BasketSimulator } from './simulator/basket-simulator.js';
 
 /**
  * `npm run demo`: Tally on one machine with sample traffic.
  *   input      the simulator: branches and tills selling from the catalog, over the HTTP API
- *   pipeline   ingest → JetStream (stream config applied first)
- *   output     a live line per second; with --sales N --exit, a check that the stream holds
- *              every acknowledged sale, and the exit code says whether it does
- * The writers, the aggregator and ClickHouse join this command as they are built.
+ *   pipeline   ingest → JetStream (stream config applied first) → writer → PostgreSQL
+ *              (migrations applied first); the query app reads Postgres back
+ *   output     a live line per second; with --sales N --exit, a check that the stream and
+ *              Postgres hold every acknowledged sale exactly once; the exit code says whether
+ * The Spanner writer, the aggregator and ClickHouse join this command as they are built.
  */
 const { values: args } = parseArgs({
   options: {
@@ -19,11 +27,14 @@ const { values: args } = parseArgs({
     sales: { type: 'string' },
     exit: { type: 'boolean', default: false },
     port: { type: 'string', default: process.env.INGEST_PORT ?? '3000' },
+    'writer-port': { type: 'string', default: process.env.WRITER_PORT ?? '3002' },
+    'query-port': { type: 'string', default: process.env.QUERY_PORT ?? '3003' },
   },
 });
 const rate = Number(args.rate);
 const total = args.sales === undefined ? Number.POSITIVE_INFINITY : Number(args.sales);
 const natsUrl = new URL(process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
+const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const apiKey = `demo-${randomBytes(6).toString('hex')}`;
 const children: ChildProcess[] = [];
 
@@ -46,28 +57,46 @@ async function main(): Promise<number> {
   const stream = process.env.TALLY_STREAM ?? 'SALES';
   const before = (await jsm.streams.info(stream)).state.messages;
 
+  await ensurePostgres(new URL(databaseUrl));
+  if ((await ensureDatabase(databaseUrl)).created) log(`created database ${redactUrl(databaseUrl)}`);
+  const { applied, latest } = await migrateDatabase(databaseUrl);
+  log(`postgres: ${applied.length ? `applied ${applied.join(', ')}` : `schema up to date (${latest})`}`);
+  const pg = PostgresClient.create({ url: databaseUrl, applicationName: 'tally-demo' });
+
+  const env = { ...process.env, TALLY_API_KEYS: `${apiKey}=*`, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
   const port = Number(args.port);
-  const ingest = spawn(process.execPath, ['--enable-source-maps', 'dist/apps/ingest/src/main.js'], {
-    env: { ...process.env, INGEST_PORT: String(port), TALLY_API_KEYS: `${apiKey}=*`, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push(ingest);
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => (await reachable('127.0.0.1', port)) && (await fetch(`${base}/health/ready`)).ok,
-    20_000,
-    'ingest',
-  );
+  const writerBase = `http://127.0.0.1:${args['writer-port']}`;
+  const queryBase = `http://127.0.0.1:${args['query-port']}`;
+  await Promise.all([
+    startApp('ingest', { ...env, INGEST_PORT: String(port) }, base),
+    startApp('writer', { ...env, WRITER_PORT: args['writer-port'], WRITER_SINKS: 'postgres' }, writerBase),
+    startApp('query', { ...env, QUERY_PORT: args['query-port'] }, queryBase),
+  ]);
   log(`ingest ready: ${base}  (OpenAPI: ${base}/docs, metrics: ${base}/metrics)`);
+  log(`writer ready: ${writerBase}/metrics   query ready: ${queryBase}/docs`);
   log(`sending ${Number.isFinite(total) ? total : 'endless'} sales at ${rate}/s; Ctrl-C stops`);
 
-  const simulator = new BasketSimulator(`demo-${Date.now().toString(36)}`, { seed: Date.now() });
+  const runId = `demo-${Date.now().toString(36)}`;
+  const simulator = new BasketSimulator(runId, { seed: Date.now() });
   let sent = 0;
   let accepted = 0;
   let failed = 0;
   let lastAccepted = 0;
+  const storedInPostgres = async () =>
+    Number(
+      (
+        await pg.pool.query<{ n: string }>('SELECT count(*) AS n FROM sales WHERE sale_id LIKE $1', [
+          `${runId}-%`,
+        ])
+      ).rows[0]?.n ?? 0,
+    );
   const ticker = setInterval(() => {
-    log(`accepted ${accepted - lastAccepted}/s, total ${accepted}, failed ${failed}`);
+    void storedInPostgres().then((stored) => {
+      log(
+        `accepted ${accepted - lastAccepted}/s, total ${accepted}, failed ${failed}; in Postgres ${stored}`,
+      );
+    });
     lastAccepted = accepted;
   }, 1000);
 
@@ -98,10 +127,48 @@ async function main(): Promise<number> {
   const stored = (await jsm.streams.info(stream)).state.messages - before;
   await nats.close();
   log(`done: ${sent} sent, ${accepted} acknowledged, ${failed} failed; ${stored} new messages in ${stream}`);
+  log('waiting for the writer to store every acknowledged sale in Postgres...');
+  const deadline = Date.now() + 60_000;
+  let inPostgres = await storedInPostgres();
+  while (inPostgres < accepted && Date.now() < deadline && !stopping) {
+    await new Promise((r) => setTimeout(r, 250));
+    inPostgres = await storedInPostgres();
+  }
+  log(
+    `${inPostgres} of them in Postgres; try ${queryBase}/v1/sales?branchId=<branch> with Authorization: Bearer ${apiKey}`,
+  );
+  await pg.close();
   if (!args.exit) return 0;
-  const ok = failed === 0 && stored === accepted;
-  console.log(JSON.stringify({ sent, accepted, failed, storedInStream: stored, agree: ok }));
+  const ok = failed === 0 && stored === accepted && inPostgres === accepted;
+  console.log(
+    JSON.stringify({
+      sent,
+      accepted,
+      failed,
+      storedInStream: stored,
+      storedInPostgres: inPostgres,
+      agree: ok,
+    }),
+  );
   return ok ? 0 : 1;
+}
+
+/** Starts one app of dist/ as a child process and waits for its /health/ready. */
+async function startApp(name: string, env: NodeJS.ProcessEnv, base: string): Promise<void> {
+  const child = spawn(process.execPath, ['--enable-source-maps', `dist/apps/${name}/src/main.js`], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(child);
+  const port = Number(new URL(base).port);
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+      return (await reachable('127.0.0.1', port)) && (await fetch(`${base}/health/ready`)).ok;
+    },
+    20_000,
+    name,
+  );
 }
 
 async function submit(base: string, sale: unknown): Promise<boolean> {

@@ -46,3 +46,28 @@ export async function ensureNats(url: URL): Promise<ChildProcess | undefined> {
   await waitFor(() => reachable(host, port), 10_000, 'nats-server');
   return child;
 }
+
+/**
+ * PostgreSQL for the demo: the one at DATABASE_URL if it answers; otherwise, on a Debian-style
+ * machine with an installed but stopped cluster, that cluster started with pg_ctlcluster (as
+ * .ci/run does, and it stays up as the system service it is); otherwise a message saying
+ * exactly what to start.
+ */
+export async function ensurePostgres(url: URL): Promise<void> {
+  const host = url.hostname;
+  const port = Number(url.port || 5432);
+  if (await reachable(host, port)) return;
+  const clusters = spawnSync('sh', ['-c', 'command -v pg_ctlcluster >/dev/null && ls /etc/postgresql'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  if (clusters === '') {
+    throw new Error(
+      `PostgreSQL is not reachable at ${host}:${port}. Start it (\`docker compose up -d postgres\`, or your ` +
+        "distribution's service), or point DATABASE_URL at one.",
+    );
+  }
+  for (const version of clusters.split(/\s+/)) {
+    spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'ignore' });
+  }
+  await waitFor(() => reachable(host, port), 20_000, 'PostgreSQL');
+}
