@@ -92,12 +92,12 @@ async function main(): Promise<number> {
       ).rows[0]?.n ?? 0,
     );
   const ticker = setInterval(() => {
-    void storedInPostgres().then((stored) => {
-      log(
-        `accepted ${accepted - lastAccepted}/s, total ${accepted}, failed ${failed}; in Postgres ${stored}`,
-      );
-    });
+    const line = `accepted ${accepted - lastAccepted}/s, total ${accepted}, failed ${failed}`;
     lastAccepted = accepted;
+    void storedInPostgres().then(
+      (stored) => log(`${line}; in Postgres ${stored}`),
+      () => log(`${line}; Postgres unreachable`),
+    );
   }, 1000);
 
   const started = Date.now();
