@@ -12,5 +12,6 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/nats ./nats
+COPY --from=build /app/drizzle ./drizzle
 COPY package.json ./
 USER node
