@@ -38,7 +38,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{apps,libs,nats,load-tests}/**/*.int.spec.ts'],
+          include: ['{apps,libs,nats,load-tests}/**/*.int.spec.ts', 'test/**/*.int.spec.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Integration tests share one NATS and one Postgres; each isolates itself by name,

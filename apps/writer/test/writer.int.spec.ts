@@ -161,9 +161,10 @@ describe('the Postgres writer against real JetStream and Postgres', () => {
   });
 
   it('on shutdown finishes and acks the batch in hand: nothing is left delivered but unacknowledged', async () => {
-    const sales = Array.from({ length: 6000 }, () => makeStreamSale());
+    // Enough that the writer is still busy when it is told to stop: 40,000 sales, 100 per transaction.
+    const sales = Array.from({ length: 40_000 }, () => makeStreamSale());
     await nats.publishSales(sales, { perMessage: 20 });
-    writer = (await startWriter(nats.names, db.url, { WRITER_BATCH_MAX_SALES: '200' })).app;
+    writer = (await startWriter(nats.names, db.url, { WRITER_BATCH_MAX_SALES: '100' })).app;
     await waitFor('some sales stored', async () => (await count()) > 0 || undefined);
     await writer.close();
     writer = undefined;

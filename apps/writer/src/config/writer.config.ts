@@ -6,15 +6,16 @@ export const SINK_NAMES = ['postgres', 'spanner'] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
 
 /**
- * How a sink worker batches. A pull is bounded by bytes (so memory stays bounded however many
- * sales each message packs) and by time; its sales are then written in transactions of at most
- * `maxSales` sales each. (nats.js takes either a message count or a byte budget per pull, not
- * both; bytes are what bound memory when envelopes hold up to 500 sales.)
+ * How a sink worker batches. A pull asks for a number of messages sized to a byte budget (see
+ * JetStreamBatchSource) and waits at most maxWaitMs; its sales are then written in transactions
+ * of at most `maxSales` sales each.
  */
 export interface BatchOptions {
   /** Sales per transaction. */
   readonly maxSales: number;
-  /** Bytes per pull; at least 1 MiB + 64 KiB, so any single message fits. */
+  /** Messages per pull (each holds at least one sale, so this is maxSales). */
+  readonly maxMessages: number;
+  /** Target bytes per pull, which sizes the pull's message count; at least 1 MiB + 64 KiB. */
   readonly maxBytes: number;
   /** How long one pull waits to fill up (JetStream's minimum is 1 s). */
   readonly maxWaitMs: number;
@@ -51,7 +52,7 @@ export interface WriterConfig {
 
 export const WRITER_CONFIG = Symbol('WRITER_CONFIG');
 
-/** A pull must fit any single message: the sales stream allows messages of up to 1 MiB. */
+/** A pull's budget must fit any single message: the sales stream allows messages of up to 1 MiB. */
 const MIN_BATCH_BYTES = 1024 * 1024 + 64 * 1024;
 
 export function loadWriterConfig(env: Env): WriterConfig {
@@ -65,6 +66,7 @@ export function loadWriterConfig(env: Env): WriterConfig {
     );
   }
   const maxWaitMs = envDurationMs(env, 'WRITER_BATCH_MAX_WAIT', '1s');
+  const maxSales = envInt(env, 'WRITER_BATCH_MAX_SALES', 1000, { min: 1, max: 50_000 });
   if (maxWaitMs < 1000)
     throw new ConfigError(`WRITER_BATCH_MAX_WAIT=${env.WRITER_BATCH_MAX_WAIT}: must be at least 1s`);
   return {
@@ -78,7 +80,8 @@ export function loadWriterConfig(env: Env): WriterConfig {
     },
     sinks: parseSinks(env.WRITER_SINKS),
     batch: {
-      maxSales: envInt(env, 'WRITER_BATCH_MAX_SALES', 1000, { min: 1, max: 50_000 }),
+      maxSales,
+      maxMessages: maxSales,
       maxBytes: envInt(env, 'WRITER_BATCH_MAX_BYTES', 2 * 1024 * 1024, { min: MIN_BATCH_BYTES }),
       maxWaitMs,
     },
