@@ -1,0 +1,42 @@
+import type { Consumer, FetchOptions } from '@nats-io/jetstream';
+import { describe, expect, it } from 'vitest';
+import { JetStreamBatchSource } from './jetstream-batch-source.js';
+
+/** A consumer whose pulls return messages of the given sizes, recording what each pull asked for. */
+function fakeConsumer(pulls: number[][]) {
+  const asked: FetchOptions[] = [];
+  const consumer = {
+    async fetch(options: FetchOptions) {
+      asked.push(options);
+      const sizes = pulls.shift() ?? [];
+      return (async function* () {
+        for (const size of sizes) yield { data: new Uint8Array(size) };
+      })();
+    },
+  } as unknown as Consumer;
+  return { consumer, asked };
+}
+
+const batch = { maxSales: 1000, maxMessages: 1000, maxBytes: 2 * 1024 * 1024, maxWaitMs: 1000 };
+
+describe('JetStreamBatchSource', () => {
+  it('sizes each pull to the byte budget by the previous pull, counting messages, never bytes', async () => {
+    const { consumer, asked } = fakeConsumer([[500, 500], Array(1000).fill(200_000), [300_000], []]);
+    const source = new JetStreamBatchSource(consumer, batch);
+    await source.fetch(); // nothing seen yet: assume the largest message (1 MiB)
+    await source.fetch(); // ~500-byte messages seen: capped at maxMessages
+    await source.fetch(); // 200 KB messages: 10 fit in 2 MiB
+    await source.fetch(); // 300 KB: 6
+    expect(asked.map((o) => ('max_messages' in o ? o.max_messages : undefined))).toEqual([2, 1000, 10, 6]);
+    expect(asked.every((o) => !('max_bytes' in o) && o.expires === 1000)).toBe(true);
+  });
+
+  it('keeps the last estimate after an empty pull', async () => {
+    const { consumer, asked } = fakeConsumer([[100_000], [], []]);
+    const source = new JetStreamBatchSource(consumer, batch);
+    await source.fetch();
+    await source.fetch();
+    await source.fetch();
+    expect(asked.map((o) => ('max_messages' in o ? o.max_messages : undefined))).toEqual([2, 20, 20]);
+  });
+});
