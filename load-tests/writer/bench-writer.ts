@@ -1,0 +1,317 @@
+/**
+ * `npm run bench:writer`: preloads N sales into an isolated stream, times the real writer
+ * draining them into one fresh database and, in the same run, a bare unnest insert of the same
+ * rows into another; prints one JSON line per case and their ratio on stdout (progress on
+ * stderr). A benchmark, not a test: it asserts nothing. See load-tests/README.md.
+ */
+import os from 'node:os';
+import { type BareInsertRun, prepareBatches, runBareInsert } from './bare-insert.js';
+import { BenchDatabase, serverFacts } from './bench-database.js';
+import { type BenchOptions, ENVELOPE_MAX_SALES, parseOptions, USAGE } from './options.js';
+import { generateSales } from './sale-generator.js';
+import { SalesStream } from './sales-stream.js';
+import { runWriterDrain, type WriterDrainRun } from './writer-drain.js';
+
+/** From the issue: the writer should reach at least this share of the bare insert's rows/s. */
+const GOAL = 0.8;
+
+type Line = Record<string, unknown>;
+
+function emit(line: Line): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench-writer: ${message}\n`);
+}
+
+/** Resources to release at the end, on error and on SIGINT/SIGTERM, newest first. */
+class Cleanup {
+  private readonly steps: Array<{ name: string; run: () => Promise<void> }> = [];
+
+  add(name: string, run: () => Promise<void>): void {
+    this.steps.push({ name, run });
+  }
+
+  async runAll(): Promise<void> {
+    while (this.steps.length > 0) {
+      const step = this.steps.pop()!;
+      try {
+        await step.run();
+      } catch (error) {
+        log(`clean-up of ${step.name} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+const cleanup = new Cleanup();
+let killWriter: (() => Promise<void>) | undefined;
+
+async function main(options: BenchOptions): Promise<void> {
+  const stream = await SalesStream.create();
+  cleanup.add(`stream ${stream.names.stream}`, () => stream.dispose(options.keep));
+  const database = async (label: string) => {
+    const db = await BenchDatabase.create(label);
+    cleanup.add(`database ${db.name}`, async () => {
+      if (options.keep) log(`kept database ${db.name}`);
+      else await db.drop();
+    });
+    return db;
+  };
+  const bare = await database('bare');
+  const target = await database('writer');
+  if (options.keep) log(`keeping stream ${stream.names.stream} (subjects ${stream.names.subjectPrefix}.>)`);
+  log(`stream ${stream.names.stream}; databases ${bare.name} (bare insert), ${target.name} (writer)`);
+
+  const cpus = os.cpus();
+  const postgres = await serverFacts();
+  emit({
+    machine: {
+      cpus: cpus.length,
+      model: cpus[0]?.model.trim() ?? 'unknown',
+      memory_gb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      postgres: postgres.server_version,
+      postgres_settings: {
+        synchronous_commit: postgres.synchronous_commit,
+        fsync: postgres.fsync,
+        shared_buffers: postgres.shared_buffers,
+        wal_level: postgres.wal_level,
+      },
+      nats_server: stream.nc.info?.version ?? 'unknown',
+    },
+  });
+
+  const t = performance.now();
+  const generated = generateSales(options.sales);
+  log(
+    `generated ${options.sales} sales (${generated.lines} lines, ${generated.returns} returns) ` +
+      `in ${seconds(t)} s`,
+  );
+  const preloaded = await stream.preload(generated.sales, options.packing);
+  log(
+    `preloaded ${preloaded.messages} messages (${options.packing}) in ${round(preloaded.seconds, 2)} s ` +
+      `(${Math.round(preloaded.messages / preloaded.seconds)} messages/s)`,
+  );
+  const prepared = prepareBatches(preloaded.streamed, options.batch);
+  const rows = prepared.sales + prepared.lines;
+  emit({
+    setup: {
+      sales: prepared.sales,
+      lines: prepared.lines,
+      rows,
+      returns: generated.returns,
+      branches: generated.branches,
+      products: generated.products,
+      packing: options.packing,
+      ...(options.packing === 'envelope' && { envelope_max_sales: ENVELOPE_MAX_SALES }),
+      messages: preloaded.messages,
+      payload_mb: round(preloaded.payloadBytes / 2 ** 20, 1),
+      batch: options.batch,
+      repeat: options.repeat,
+    },
+  });
+
+  const bareRuns: BareInsertRun[] = [];
+  const writerRuns: WriterDrainRun[] = [];
+  for (let r = 1; r <= options.repeat; r++) {
+    const of = options.repeat > 1 ? ` (${r}/${options.repeat})` : '';
+    if (r > 1) await bare.truncate();
+    await bare.checkpoint();
+    log(`bare-insert${of}: ${prepared.batches.length} statements of ≤ ${options.batch} sales`);
+    const b = await runBareInsert(bare, prepared);
+    bareRuns.push(b);
+    log(`bare-insert${of}: ${round(b.seconds, 3)} s, ${Math.round(rows / b.seconds)} rows/s`);
+
+    if (r > 1) {
+      await target.truncate();
+      await stream.resetWriterConsumer();
+    }
+    await target.checkpoint();
+    log(
+      `writer${of}: starting ${options.writerMain ?? 'the writer'}, draining ${preloaded.messages} messages`,
+    );
+    const w = await runWriterDrain(stream, target, {
+      sales: prepared.sales,
+      batch: options.batch,
+      nodeArgs:
+        options.writerCpuProf === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.writerCpuProf}`],
+      onSpawn: (kill) => {
+        killWriter = kill;
+      },
+      onProgress: (message) => log(`writer${of}: ${message}`),
+      writerMain: options.writerMain,
+    });
+    killWriter = undefined;
+    writerRuns.push(w);
+    log(
+      `writer${of}: ready after ${round(w.readySeconds, 3)} s, drained after ${round(w.totalSeconds, 3)} s, ` +
+        `${Math.round(writerRowsPerS(w, rows))} rows/s over the drain`,
+    );
+  }
+
+  const bareSummary = await bare.summary();
+  const bareLine = bareInsertLine(bareRuns, prepared.batches.length, prepared.sales, prepared.lines, options);
+  emit(bareLine);
+  const writerLine = writerDrainLine(writerRuns, prepared.sales, prepared.lines, options, bareSummary);
+  emit(writerLine);
+
+  const ratio = round((writerLine.rows_per_s as number) / (bareLine.rows_per_s as number), 3);
+  emit({
+    ratio: 'writer/bare-insert',
+    value: ratio,
+    of: 'rows_per_s',
+    goal: GOAL,
+    meets_goal: ratio >= GOAL,
+  });
+  if (writerLine.verified !== true) log('WARNING: the writer run is NOT VERIFIED (see the writer line)');
+  if (bareLine.verified !== true) log('WARNING: the bare-insert run is NOT VERIFIED (see its line)');
+  process.stderr.write(`writer/bare-insert = ${ratio.toFixed(2)} (goal ≥ ${GOAL.toFixed(2)})\n`);
+}
+
+function bareInsertLine(
+  runs: readonly BareInsertRun[],
+  statements: number,
+  sales: number,
+  lines: number,
+  options: BenchOptions,
+): Line {
+  const rows = sales + lines;
+  const s = median(runs.map((r) => r.seconds));
+  return {
+    case: 'bare-insert',
+    sales,
+    lines,
+    rows,
+    batch: options.batch,
+    statements,
+    seconds: round(s, 3),
+    rows_per_s: Math.round(rows / s),
+    sales_per_s: Math.round(sales / s),
+    ms_per_statement: round((s * 1000) / statements, 2),
+    tx_gap_p50_ms: round(median(runs.map((r) => r.timeline.gapP50Ms)), 2),
+    tx_gap_max_ms: round(median(runs.map((r) => r.timeline.gapMaxMs)), 2),
+    cpu_s: medianCpu(runs.map((r) => r.cpu)),
+    verified: runs.every((r) => r.inserted === sales && r.lines === lines),
+    ...(runs.length > 1 && { runs_rows_per_s: runs.map((r) => Math.round(rows / r.seconds)) }),
+  };
+}
+
+/**
+ * Rows per second from the first stored row to the last: the rows of every transaction but the
+ * last, over the time from the first transaction's start to the last one's (stored_at is the
+ * transaction's start, and the writer runs its transactions one after the other). With a
+ * single transaction: all rows, from its start to the poll that saw the drain complete.
+ */
+function writerRowsPerS(run: WriterDrainRun, rows: number): number {
+  const tl = run.timeline;
+  if (tl.transactions < 2) return rows / ((run.drainedAtMs - tl.firstMs) / 1000);
+  return (rows - tl.lastSales - tl.lastLines) / ((tl.lastMs - tl.firstMs) / 1000);
+}
+
+function writerDrainLine(
+  runs: readonly WriterDrainRun[],
+  sales: number,
+  lines: number,
+  options: BenchOptions,
+  expected: { sales: number; lines: number; netTotal: string },
+): Line {
+  const rows = sales + lines;
+  const rowsPerS = median(runs.map((r) => writerRowsPerS(r, rows)));
+  const total = median(runs.map((r) => r.totalSeconds));
+  const writerCpu = median(runs.map((r) => (r.cpu.writer ?? Number.NaN) / r.totalSeconds));
+  return {
+    case: 'writer',
+    packing: options.packing,
+    sales,
+    lines,
+    rows,
+    batch: options.batch,
+    rows_per_s: Math.round(rowsPerS),
+    sales_per_s: Math.round((rowsPerS * sales) / rows),
+    startup_s: round(median(runs.map((r) => r.readySeconds)), 3),
+    first_row_s: round(median(runs.map((r) => (r.timeline.firstMs - r.spawnedAtMs) / 1000)), 3),
+    store_span_s: round(median(runs.map((r) => (r.timeline.lastMs - r.timeline.firstMs) / 1000)), 3),
+    drain_s: round(median(runs.map((r) => (r.drainedAtMs - r.timeline.firstMs) / 1000)), 3),
+    total_s: round(total, 3),
+    total_rows_per_s: Math.round(rows / total),
+    transactions: median(runs.map((r) => r.timeline.transactions)),
+    tx_gap_p50_ms: round(median(runs.map((r) => r.timeline.gapP50Ms)), 2),
+    tx_gap_max_ms: round(median(runs.map((r) => r.timeline.gapMaxMs)), 2),
+    last_tx_gap_ms: round(median(runs.map((r) => r.timeline.lastGapMs)), 2),
+    writer_cpu_pct: Number.isNaN(writerCpu) ? null : Math.round(writerCpu * 100),
+    cpu_s: medianCpu(runs.map((r) => r.cpu)),
+    dead_letters: Math.max(...runs.map((r) => r.deadLetters)),
+    verified: runs.every(
+      (r) =>
+        r.deadLetters === 0 &&
+        r.stored.sales === expected.sales &&
+        r.stored.lines === expected.lines &&
+        r.stored.netTotal === expected.netTotal,
+    ),
+    verified_by: 'same sales, lines and sum(net_total) as the bare insert; no dead letters',
+    ...(runs.length > 1 && {
+      runs_rows_per_s: runs.map((r) => Math.round(writerRowsPerS(r, rows))),
+      runs_total_s: runs.map((r) => round(r.totalSeconds, 3)),
+    }),
+  };
+}
+
+function medianCpu<T extends object>(cpus: readonly T[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const key of Object.keys(cpus[0] ?? {})) {
+    const values = cpus.map((c) => (c as Record<string, number | null>)[key]);
+    out[key] = values.some((v) => v === null) ? null : round(median(values as number[]), 2);
+  }
+  return out;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >>> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function seconds(since: number): number {
+  return round((performance.now() - since) / 1000, 2);
+}
+
+let options: BenchOptions | 'help';
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`bench-writer: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options === 'help') {
+  console.error(USAGE);
+  process.exit(0);
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    log(`${signal}: stopping the writer, dropping the databases and the stream`);
+    void (killWriter?.() ?? Promise.resolve())
+      .then(() => cleanup.runAll())
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+try {
+  await main(options);
+} catch (error) {
+  // After Ctrl-C the run fails as its writer is stopped under it: not worth a stack trace.
+  if (!interrupted) log(`failed: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await killWriter?.();
+  await cleanup.runAll();
+}

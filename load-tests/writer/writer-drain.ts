@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../ingest/child-service.js';
+import type { BenchDatabase, StoredSummary, StoreTimeline } from './bench-database.js';
+import { type CpuSeconds, cpuWindow } from './cpu-window.js';
+import { NATS_URL, type SalesStream, WRITER_CONSUMER } from './sales-stream.js';
+
+const WRITER_MAIN = fileURLToPath(new URL('../../apps/writer/src/main.js', import.meta.url));
+const POLL_MS = 50;
+/** Give up when the writer acks nothing for this long (it is not draining, however slowly). */
+const STALL_MS = 60_000;
+
+export interface WriterDrainRun {
+  /** Wall-clock ms since the epoch (Postgres stamps stored_at on the same clock). */
+  readonly spawnedAtMs: number;
+  /** Spawn → GET /health/ready answered 200. */
+  readonly readySeconds: number;
+  /** Spawn → the poll that saw the consumer with nothing pending or unacked and every sale stored. */
+  readonly totalSeconds: number;
+  readonly drainedAtMs: number;
+  readonly timeline: StoreTimeline;
+  readonly stored: StoredSummary;
+  readonly deadLetters: number;
+  readonly cpu: CpuSeconds;
+}
+
+export interface WriterDrainOptions {
+  readonly sales: number;
+  readonly batch: number;
+  /** Extra node flags for the writer process (e.g. --cpu-prof). */
+  readonly nodeArgs: readonly string[];
+  /** Called with a function that kills the writer, for clean-up on error and Ctrl-C. */
+  readonly onSpawn: (kill: () => Promise<void>) => void;
+  /** Progress every 10 s, for stderr. */
+  readonly onProgress?: (message: string) => void;
+  /** The writer's main script; default the build's dist/apps/writer/src/main.js. */
+  readonly writerMain?: string | undefined;
+}
+
+/**
+ * The real writer (`dist/apps/writer/src/main.js`) in a process of its own, as in production,
+ * consuming the preloaded stream into database B. The clock starts at spawn; every 50 ms the
+ * consumer is read, and once it has nothing pending and nothing awaiting an ack, the sales
+ * table is counted; the run ends at the poll that sees all sales stored. The writer is then
+ * stopped (SIGTERM, as a deployment would).
+ */
+export async function runWriterDrain(
+  stream: SalesStream,
+  db: BenchDatabase,
+  options: WriterDrainOptions,
+): Promise<WriterDrainRun> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NATS_URL,
+    TALLY_STREAM: stream.names.stream,
+    TALLY_SUBJECT_PREFIX: stream.names.subjectPrefix,
+    DATABASE_URL: db.url,
+    WRITER_SINKS: 'postgres',
+    WRITER_POSTGRES_CONSUMER: WRITER_CONSUMER,
+    WRITER_HOST: '127.0.0.1',
+    WRITER_PORT: String(port),
+    WRITER_BATCH_MAX_SALES: String(options.batch),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const spawnedAtMs = Date.now();
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [...options.nodeArgs, '--enable-source-maps', options.writerMain ?? WRITER_MAIN],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  // stdout stays the benchmark's: the writer's logs go to stderr.
+  child.stdout!.pipe(process.stderr, { end: false });
+  child.stderr!.pipe(process.stderr, { end: false });
+  const cpu = cpuWindow(child.pid);
+  options.onSpawn(() => stop(child));
+
+  try {
+    let readySeconds: number | undefined;
+    const readiness = (async () => {
+      const readyBy = started + 60_000;
+      while (readySeconds === undefined && !exited(child) && performance.now() < readyBy) {
+        try {
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+            signal: AbortSignal.timeout(1_000),
+          });
+          await response.arrayBuffer();
+          if (response.status === 200) readySeconds = (performance.now() - started) / 1000;
+        } catch {
+          // Not listening yet.
+        }
+        if (readySeconds === undefined) await sleep(10);
+      }
+    })();
+
+    let totalSeconds: number | undefined;
+    let drainedAtMs = 0;
+    let ackFloor = -1;
+    let progressAt = performance.now();
+    let reportedAt = performance.now();
+    while (totalSeconds === undefined) {
+      if (exited(child)) {
+        throw new Error(`the writer exited while draining (code ${child.exitCode}, ${child.signalCode})`);
+      }
+      const info = await stream.consumerInfo();
+      const now = performance.now();
+      if (info.ack_floor.stream_seq !== ackFloor) {
+        ackFloor = info.ack_floor.stream_seq;
+        progressAt = now;
+      } else if (now - progressAt > STALL_MS) {
+        throw new Error(
+          `the writer acked nothing for ${STALL_MS / 1000} s (ack floor ${ackFloor}, ` +
+            `pending ${info.num_pending}, ack pending ${info.num_ack_pending})`,
+        );
+      }
+      if (now - reportedAt > 10_000) {
+        reportedAt = now;
+        options.onProgress?.(
+          `${Math.round((now - started) / 1000)} s: ${info.num_pending} messages pending, ` +
+            `${info.num_ack_pending} awaiting an ack, ack floor ${ackFloor}`,
+        );
+      }
+      if (info.num_pending === 0 && info.num_ack_pending === 0) {
+        const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sales');
+        if (row!.n >= options.sales) {
+          totalSeconds = (performance.now() - started) / 1000;
+          drainedAtMs = Date.now();
+          break;
+        }
+      }
+      await sleep(POLL_MS);
+    }
+    const used = cpu();
+    await readiness;
+    return {
+      spawnedAtMs,
+      readySeconds: readySeconds ?? Number.NaN,
+      totalSeconds,
+      drainedAtMs,
+      timeline: await db.timeline(),
+      stored: await db.summary(),
+      deadLetters: await stream.deadLetters(),
+      cpu: used,
+    };
+  } finally {
+    await stop(child);
+  }
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** SIGTERM (the writer finishes its batch, acks, closes), then SIGKILL after 10 s. Idempotent. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (exited(child)) return;
+  const exit = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  try {
+    await exit;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
