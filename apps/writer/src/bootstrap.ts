@@ -52,6 +52,7 @@ export async function createWriterApp(
       const worker = new SinkWorker(sink, source, deadLetters, metrics, logger.child({ sink: name }), {
         retry: config.retry,
         maxSales: config.batch.maxSales,
+        inFlight: config.batch.inFlight,
         lagPollMs: config.lagPollMs,
       });
       entries.push({ worker, sink });

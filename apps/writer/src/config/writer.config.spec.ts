@@ -9,7 +9,7 @@ describe('writer configuration', () => {
       port: 3002,
       sinks: ['postgres'],
       names: { stream: 'SALES', subjectPrefix: 'sales' },
-      batch: { maxSales: 1000, maxMessages: 1000, maxBytes: 2 * 1024 * 1024, maxWaitMs: 1000 },
+      batch: { maxSales: 1000, maxMessages: 1000, maxBytes: 2 * 1024 * 1024, maxWaitMs: 1000, inFlight: 2 },
       postgres: { url: 'postgres://postgres@127.0.0.1:5432/tally', consumer: 'writer-postgres', poolSize: 4 },
     });
   });

@@ -19,6 +19,8 @@ export interface BatchOptions {
   readonly maxBytes: number;
   /** How long one pull waits to fill up (JetStream's minimum is 1 s). */
   readonly maxWaitMs: number;
+  /** Pulled batches written at once, each on its own connection (see SinkWorkerOptions). */
+  readonly inFlight: number;
 }
 
 /** Backoff after a transient failure: doubles from min to max while the sink stays down. */
@@ -82,6 +84,7 @@ export function loadWriterConfig(env: Env): WriterConfig {
     batch: {
       maxSales,
       maxMessages: maxSales,
+      inFlight: envInt(env, 'WRITER_BATCHES_IN_FLIGHT', 2, { min: 1, max: 16 }),
       maxBytes: envInt(env, 'WRITER_BATCH_MAX_BYTES', 2 * 1024 * 1024, { min: MIN_BATCH_BYTES }),
       maxWaitMs,
     },

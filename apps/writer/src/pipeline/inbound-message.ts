@@ -8,7 +8,12 @@ export interface InboundMessage {
   readonly subject: string;
   readonly seq: number;
   readonly headers?: { get(key: string): string } | undefined;
-  readonly info: { readonly deliveryCount: number; readonly stream: string };
+  readonly info: {
+    readonly deliveryCount: number;
+    readonly stream: string;
+    /** Messages the consumer had left to deliver after this one. */
+    readonly pending: number;
+  };
   ack(): void;
   nak(millis?: number): void;
   /** Resets the ack timer: still being worked on. */

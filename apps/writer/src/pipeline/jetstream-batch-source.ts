@@ -23,15 +23,25 @@ const SMALLEST_MESSAGE = 128;
  */
 export class JetStreamBatchSource implements BatchSource {
   #meanSize = LARGEST_MESSAGE;
+  /** Messages the consumer still had after the last one received (its delivery info). */
+  #backlog = 0;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly batch: BatchOptions,
   ) {}
 
-  /** Messages the next pull asks for. */
+  /**
+   * Messages the next pull asks for: what the byte budget allows, but no more than the backlog
+   * the last message reported, so draining the last of a backlog does not wait out the pull's
+   * expiry. With no backlog the pull asks for the full budget and waits up to maxWaitMs for it.
+   */
   get nextPullSize(): number {
-    return Math.max(1, Math.min(this.batch.maxMessages, Math.floor(this.batch.maxBytes / this.#meanSize)));
+    const budget = Math.max(
+      1,
+      Math.min(this.batch.maxMessages, Math.floor(this.batch.maxBytes / this.#meanSize)),
+    );
+    return this.#backlog > 0 ? Math.min(budget, this.#backlog) : budget;
   }
 
   async fetch(): Promise<InboundMessage[]> {
@@ -50,7 +60,11 @@ export class JetStreamBatchSource implements BatchSource {
       // Messages already received are ours until ack_wait: keep them rather than strand them.
       if (messages.length === 0) throw error;
     }
-    if (messages.length > 0) this.#meanSize = Math.max(SMALLEST_MESSAGE, bytes / messages.length);
+    const last = messages.at(-1);
+    if (last) {
+      this.#meanSize = Math.max(SMALLEST_MESSAGE, bytes / messages.length);
+      this.#backlog = last.info.pending;
+    }
     return messages;
   }
 

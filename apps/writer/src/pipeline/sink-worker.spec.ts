@@ -15,7 +15,7 @@ type Settlement = 'ack' | 'nak' | 'term';
 
 class FakeMessage implements InboundMessage {
   readonly subject = 'sales.b1';
-  readonly info: { deliveryCount: number; stream: string };
+  readonly info: { deliveryCount: number; stream: string; pending: number };
   readonly headers: { get(key: string): string };
   settlement: Settlement | undefined;
   nakDelay: number | undefined;
@@ -26,7 +26,7 @@ class FakeMessage implements InboundMessage {
     readonly data: Uint8Array,
     deliveryCount = 1,
   ) {
-    this.info = { deliveryCount, stream: 'SALES' };
+    this.info = { deliveryCount, stream: 'SALES', pending: 0 };
     this.headers = { get: (key: string) => (key === Headers.requestId ? `req-${seq}` : '') };
   }
 
@@ -136,10 +136,12 @@ function startWorker(
   source: FakeSource,
   deadLetters = new FakeDeadLetters(),
   maxSales = 1000,
+  inFlight = 1,
 ) {
   worker = new SinkWorker(sink, source, deadLetters, new WriterMetrics(), pino({ level: 'silent' }), {
     retry: { minMs: 5, maxMs: 20 },
     maxSales,
+    inFlight,
     lagPollMs: 60_000,
   });
   return { worker, deadLetters, started: worker.start() };
@@ -169,6 +171,25 @@ describe('SinkWorker', () => {
     expect(settledDuringWrite).toEqual([undefined, undefined]);
     expect(sink.writes).toHaveLength(1);
     expect(sink.stored.size).toBe(3);
+  });
+
+  it('writes two pulled batches at once, acking each batch only when its own write resolves', async () => {
+    const first = [FakeMessage.of(1, sales(1))];
+    const second = [FakeMessage.of(2, sales(1))];
+    const sink = new FakeSink();
+    const gates: (() => void)[] = [];
+    const write = sink.write.bind(sink);
+    sink.write = async (s) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return write(s);
+    };
+    startWorker(sink, new FakeSource([first, second]), undefined, 1000, 2);
+    await until('both writes started', () => gates.length === 2);
+    gates[1]!();
+    await until('second acked', () => second[0]!.settlement === 'ack');
+    expect(first[0]!.settlement).toBeUndefined();
+    gates[0]!();
+    await until('first acked', () => first[0]!.settlement === 'ack');
   });
 
   it('writes a pull in transactions of at most maxSales sales without splitting a message', async () => {

@@ -11,7 +11,8 @@ import type { DeadLetter, SaleSink } from './sale-sink.js';
  * SinkWorker: one store, fed exactly once from its own durable JetStream consumer.
  *
  *   pull ──► decode ──► sink.write(≤ maxSales sales): ONE transaction ──► ack its messages
- *     └── the next pull is already under way while this one is written
+ *     └── the next pull is already under way while this one is written, and up to `inFlight`
+ *         pulled batches are written at once, so preparing one overlaps the store executing another
  *
  * The ack point. A message is acked only after the transaction holding all of its sales has
  * committed. A crash at any instant therefore leaves every unstored message unacked, and
@@ -46,6 +47,14 @@ export interface SinkWorkerOptions {
   readonly retry: RetryOptions;
   /** Sales per transaction (see BatchOptions). */
   readonly maxSales: number;
+  /**
+   * Pulled batches being written at once, each on its own connection: while the store executes
+   * one batch's statement, the worker decodes and prepares the next, so the writer's CPU work
+   * and the store's overlap instead of taking turns. Each message is still acked only after its
+   * own transaction commits; order between batches does not matter (sales are independent and
+   * every write is idempotent).
+   */
+  readonly inFlight: number;
   readonly lagPollMs: number;
 }
 
@@ -79,6 +88,8 @@ export class SinkWorker {
   #maxDeliver = -1;
   /** Consecutive failed attempts (writes, probes or pulls); drives the backoff. */
   #failures = 0;
+  /** The probe loop under way while the store is down, shared by every held batch. */
+  #recovery: Promise<void> | undefined;
 
   constructor(
     private readonly sink: SaleSink,
@@ -126,12 +137,17 @@ export class SinkWorker {
   }
 
   private async run(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
     let next: Promise<InboundMessage[]> | undefined = this.pull();
     while (next) {
       const batch = await next;
       next = this.stopping ? undefined : this.pull();
-      if (batch.length > 0) await this.process(batch);
+      if (batch.length === 0) continue;
+      const processing: Promise<void> = this.process(batch).finally(() => inFlight.delete(processing));
+      inFlight.add(processing);
+      if (inFlight.size >= this.options.inFlight) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     this.logger.info('sink worker stopped');
   }
 
@@ -348,8 +364,18 @@ export class SinkWorker {
     return true;
   }
 
-  /** Sleeps the backoff, then probes until the store answers (or the worker is stopped). */
-  private async waitForStore(): Promise<void> {
+  /**
+   * Sleeps the backoff, then probes until the store answers (or the worker is stopped). Batches
+   * failing at the same time share one wait, so there is one probe loop however many are held.
+   */
+  private waitForStore(): Promise<void> {
+    this.#recovery ??= this.probeUntilUp().finally(() => {
+      this.#recovery = undefined;
+    });
+    return this.#recovery;
+  }
+
+  private async probeUntilUp(): Promise<void> {
     while (!this.stopping) {
       await sleep(this.backoff(), this.#stop.signal);
       if (this.stopping) return;
