@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { seededRandom } from '@tally/common';
 import { type Sale, type SaleInput, type SaleLineInput, validateSale } from '@tally/contracts';
 
 /**
@@ -50,20 +51,8 @@ export interface GeneratedSales {
   readonly products: number;
 }
 
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateSales(count: number, seed = 20_260_521): GeneratedSales {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const weighted = (weights: readonly number[]) => {

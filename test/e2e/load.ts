@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { seededRandom } from '@tally/common';
 import { formatUnits, type SaleInput, type SaleLineInput, sumDecimals, validateSale } from '@tally/contracts';
 import { post } from '../../apps/ingest/test/ingest-app.fixture.js';
 
@@ -11,10 +12,11 @@ import { post } from '../../apps/ingest/test/ingest-app.fixture.js';
 
 /** A seeded pseudo-random source (mulberry32): the same seed replays the same sales and timings. */
 export class Random {
-  #state: number;
+  readonly next: () => number;
 
   constructor(readonly seed: number) {
-    this.#state = seed >>> 0;
+    /** Uniform in [0, 1). */
+    this.next = seededRandom(seed);
   }
 
   /** A seed from E2E_SEED, or a fresh one. Log it: rerun a failure with E2E_SEED=<seed>. */
@@ -26,15 +28,6 @@ export class Random {
       return seed;
     }
     return randomInt(2 ** 31);
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   /** An integer in [min, max], both included. */

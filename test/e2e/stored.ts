@@ -1,6 +1,7 @@
 import type { ConsumerInfo } from '@nats-io/jetstream';
 import { sumDecimals } from '@tally/contracts';
 import { type NatsFixture, type PostgresFixture, waitFor } from '@tally/testing';
+import type { Expected } from './load.js';
 
 /** What Postgres holds, in the units of `Expected` (load.ts), plus the duplicate checks. */
 export interface StoredState {
@@ -79,4 +80,18 @@ export async function consumerDrained(
     const state = last && `num_pending ${last.num_pending}, num_ack_pending ${last.num_ack_pending}`;
     throw new Error(`${(error as Error).message}; last seen: ${state ?? 'no consumer info'}`);
   }
+}
+
+/** The state Postgres must hold when exactly the expected sales landed once: no more, no less, exact totals. */
+export function exactlyOnce(expected: Expected): StoredState {
+  return {
+    sales: expected.sales,
+    duplicateSales: 0,
+    returns: expected.returns,
+    lines: expected.lines,
+    duplicateLines: 0,
+    netTotal: expected.netTotal,
+    linesNetTotal: expected.netTotal,
+    salesWithWrongLines: 0,
+  };
 }

@@ -1,3 +1,4 @@
+export * from './app/run-app.js';
 export * from './auth/api-key.guard.js';
 export * from './auth/api-keys.js';
 export * from './config/durations.js';
@@ -6,3 +7,4 @@ export * from './http/problem.js';
 export * from './http/problem-details.filter.js';
 export * from './logging/logger.js';
 export * from './metrics/metrics.controller.js';
+export * from './random/seeded-random.js';

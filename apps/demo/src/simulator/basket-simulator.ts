@@ -1,17 +1,6 @@
+import { seededRandom } from '@tally/common';
 import type { SaleInput } from '@tally/contracts';
 import { type CatalogProduct, DEFAULT_BRANCHES, DEFAULT_PRODUCTS } from './catalog.js';
-
-/** Small seeded PRNG (mulberry32): the same seed replays the same day of trading. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SimulatorOptions {
   readonly seed?: number;
@@ -39,7 +28,7 @@ export class BasketSimulator {
     private readonly runId: string,
     private readonly options: SimulatorOptions = {},
   ) {
-    this.random = rng(options.seed ?? 42);
+    this.random = seededRandom(options.seed ?? 42);
     this.branches = options.branches ?? DEFAULT_BRANCHES;
     this.products = options.products ?? DEFAULT_PRODUCTS;
   }
