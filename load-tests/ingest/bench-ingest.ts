@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NatsFixture, TEST_NATS_URL } from '@tally/testing';
+import { Cleanup, emit, type Line, progress } from '../common/bench-output.js';
 import { ChildService, freePort } from './child-service.js';
 import { measureCpu } from './cpu.js';
 import { batchReceipt, type HttpLoad, type HttpLoadResult, runHttpLoad, singleReceipt } from './http-case.js';
@@ -20,48 +21,9 @@ const FLOOR_SERVER = fileURLToPath(new URL('./http-floor.server.js', import.meta
 const API_KEY = 'bench-key';
 const FLOOR_RECEIPT = '{"saleId":"bench-floor","status":"accepted","seq":1}';
 
-type Line = Record<string, unknown>;
+const log = progress('bench-ingest');
 
-function emit(line: Line): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-function log(message: string): void {
-  process.stderr.write(`bench-ingest: ${message}\n`);
-}
-
-/** Resources to release at the end, on error and on SIGINT, newest first. */
-class Cleanup {
-  private readonly steps: Array<{ name: string; run: () => Promise<void> }> = [];
-  /** Stops the load that is running, if any. */
-  stopLoad: (() => void) | undefined;
-
-  /** Registers a step; the returned function runs it now (once) and unregisters it. */
-  add(name: string, run: () => Promise<void>): () => Promise<void> {
-    const step = { name, run };
-    this.steps.push(step);
-    return async () => {
-      const i = this.steps.indexOf(step);
-      if (i < 0) return;
-      this.steps.splice(i, 1);
-      await run();
-    };
-  }
-
-  async runAll(): Promise<void> {
-    this.stopLoad?.();
-    while (this.steps.length > 0) {
-      const step = this.steps.pop()!;
-      try {
-        await step.run();
-      } catch (error) {
-        log(`clean-up of ${step.name} failed: ${(error as Error).message}`);
-      }
-    }
-  }
-}
-
-const cleanup = new Cleanup();
+const cleanup = new Cleanup(log);
 
 async function main(options: BenchOptions): Promise<void> {
   const ingestCases = options.cases.filter((c) => c === 'single' || c === 'batch' || c === 'batch-ndjson');

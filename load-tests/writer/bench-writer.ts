@@ -5,6 +5,7 @@
  * stderr). A benchmark, not a test: it asserts nothing. See load-tests/README.md.
  */
 import os from 'node:os';
+import { Cleanup, emit, type Line, progress } from '../common/bench-output.js';
 import { type BareInsertRun, prepareBatches, runBareInsert } from './bare-insert.js';
 import { BenchDatabase, serverFacts } from './bench-database.js';
 import { type BenchOptions, ENVELOPE_MAX_SALES, parseOptions, USAGE } from './options.js';
@@ -15,37 +16,9 @@ import { runWriterDrain, type WriterDrainRun } from './writer-drain.js';
 /** From the issue: the writer should reach at least this share of the bare insert's rows/s. */
 const GOAL = 0.8;
 
-type Line = Record<string, unknown>;
+const log = progress('bench-writer');
 
-function emit(line: Line): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-function log(message: string): void {
-  process.stderr.write(`bench-writer: ${message}\n`);
-}
-
-/** Resources to release at the end, on error and on SIGINT/SIGTERM, newest first. */
-class Cleanup {
-  private readonly steps: Array<{ name: string; run: () => Promise<void> }> = [];
-
-  add(name: string, run: () => Promise<void>): void {
-    this.steps.push({ name, run });
-  }
-
-  async runAll(): Promise<void> {
-    while (this.steps.length > 0) {
-      const step = this.steps.pop()!;
-      try {
-        await step.run();
-      } catch (error) {
-        log(`clean-up of ${step.name} failed: ${(error as Error).message}`);
-      }
-    }
-  }
-}
-
-const cleanup = new Cleanup();
+const cleanup = new Cleanup(log);
 let killWriter: (() => Promise<void>) | undefined;
 
 async function main(options: BenchOptions): Promise<void> {
