@@ -195,7 +195,9 @@ export class SinkWorker {
       try {
         sales = decodeEnvelope(message.data);
       } catch (error) {
-        await this.deadLetterMessage(message, 'undecodable', `undecodable: ${(error as Error).message}`);
+        const reason = `undecodable: ${(error as Error).message}`;
+        // Dead letter not published (NATS trouble): hand the message back to try again later.
+        if (!(await this.deadLetterMessage(message, 'undecodable', reason))) this.nak(message, this.backoff());
         continue;
       }
       if (sales.length === 0) {
