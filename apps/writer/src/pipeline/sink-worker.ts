@@ -197,7 +197,8 @@ export class SinkWorker {
       } catch (error) {
         const reason = `undecodable: ${(error as Error).message}`;
         // Dead letter not published (NATS trouble): hand the message back to try again later.
-        if (!(await this.deadLetterMessage(message, 'undecodable', reason))) this.nak(message, this.backoff());
+        if (!(await this.deadLetterMessage(message, 'undecodable', reason)))
+          this.nak(message, this.backoff());
         continue;
       }
       if (sales.length === 0) {
