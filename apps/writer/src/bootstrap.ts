@@ -25,9 +25,10 @@ export async function createWriterApp(
   config: WriterConfig,
   logger: Logger = createLogger('writer', config.logLevel),
 ): Promise<NestFastifyApplication> {
+  const sinkNames = activeSinks(config, logger);
   const nats = await NatsClient.connect({
     url: config.natsUrl,
-    name: `tally-writer-${config.sinks.join('-')}`,
+    name: `tally-writer-${sinkNames.join('-')}`,
     timeoutMs: config.natsConnectTimeoutMs,
     reconnectWaitMs: 500,
     noAsyncTraces: true,
@@ -39,12 +40,12 @@ export async function createWriterApp(
   const sinks: SaleSink[] = [];
   try {
     await assertStreamReady(nats.jsm, config.names.stream, {
-      consumers: config.sinks.map((name) => consumerOf(config, name)),
+      consumers: sinkNames.map((name) => consumerOf(config, name)),
     });
     const metrics = new WriterMetrics();
     const deadLetters = new JetStreamDeadLetterPublisher(nats.js, config.names);
     const entries: SinkWorkerEntry[] = [];
-    for (const name of config.sinks) {
+    for (const name of sinkNames) {
       const sink = await createSink(config, name, logger);
       sinks.push(sink);
       const consumer = await nats.js.consumers.get(config.names.stream, consumerOf(config, name));
@@ -74,6 +75,20 @@ export async function createWriterApp(
     await nats.close();
     throw error;
   }
+}
+
+/** The configured sinks that can run; an unconfigured Spanner sink is off, and says so once. */
+function activeSinks(config: WriterConfig, logger: Logger): SinkName[] {
+  const active = config.sinks.filter((name) => name !== 'spanner' || config.spanner !== undefined);
+  if (active.length < config.sinks.length) {
+    logger.info(
+      'spanner sink off: set SPANNER_EMULATOR_HOST (emulator) or SPANNER_PROJECT_ID (real Spanner) to run it',
+    );
+  }
+  if (active.length === 0) {
+    throw new Error(`no sink to run: WRITER_SINKS=${config.sinks.join(',')} but Spanner is not configured`);
+  }
+  return active;
 }
 
 function consumerOf(config: WriterConfig, sink: SinkName): string {

@@ -29,6 +29,18 @@ export interface RetryOptions {
   readonly maxMs: number;
 }
 
+/** Where the Spanner sink writes; absent when Spanner is not configured (the sink is then off). */
+export interface SpannerSinkConfig {
+  readonly projectId: string;
+  readonly instanceId: string;
+  readonly databaseId: string;
+  /** host:port of the Cloud Spanner emulator; unset for real Spanner (application default credentials). */
+  readonly emulatorHost: string | undefined;
+  readonly consumer: string;
+  /** Mutations per commit (Spanner's limit is 80,000). */
+  readonly maxMutations: number;
+}
+
 export interface PostgresSinkConfig {
   readonly url: string;
   readonly consumer: string;
@@ -49,6 +61,8 @@ export interface WriterConfig {
   /** How often consumer lag (pending messages) is read for /metrics. */
   readonly lagPollMs: number;
   readonly postgres: PostgresSinkConfig;
+  /** Undefined when neither SPANNER_PROJECT_ID nor SPANNER_EMULATOR_HOST is set. */
+  readonly spanner: SpannerSinkConfig | undefined;
   readonly logLevel: string;
 }
 
@@ -96,12 +110,27 @@ export function loadWriterConfig(env: Env): WriterConfig {
       poolSize: envInt(env, 'WRITER_POSTGRES_POOL_SIZE', 4, { min: 1, max: 100 }),
       statementTimeoutMs: envDurationMs(env, 'WRITER_POSTGRES_STATEMENT_TIMEOUT', '30s'),
     },
+    spanner: spannerConfig(env),
     logLevel: envString(env, 'LOG_LEVEL', 'info'),
   };
 }
 
+function spannerConfig(env: Env): SpannerSinkConfig | undefined {
+  const emulatorHost = envString(env, 'SPANNER_EMULATOR_HOST', '') || undefined;
+  const projectId = envString(env, 'SPANNER_PROJECT_ID', '');
+  if (!emulatorHost && projectId === '') return undefined;
+  return {
+    projectId: projectId || 'tally-local',
+    instanceId: envString(env, 'SPANNER_INSTANCE_ID', 'tally'),
+    databaseId: envString(env, 'SPANNER_DATABASE_ID', 'tally'),
+    emulatorHost,
+    consumer: envString(env, 'WRITER_SPANNER_CONSUMER', 'writer-spanner'),
+    maxMutations: envInt(env, 'WRITER_SPANNER_MAX_MUTATIONS', 80_000, { min: 100, max: 80_000 }),
+  };
+}
+
 function parseSinks(raw: string | undefined): SinkName[] {
-  const names = (raw ?? 'postgres')
+  const names = (raw ?? 'postgres,spanner')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
@@ -109,11 +138,6 @@ function parseSinks(raw: string | undefined): SinkName[] {
   for (const name of names) {
     if (!(SINK_NAMES as readonly string[]).includes(name)) {
       throw new ConfigError(`WRITER_SINKS=${raw}: unknown sink "${name}"; known: ${SINK_NAMES.join(', ')}`);
-    }
-    if (name === 'spanner') {
-      throw new ConfigError(
-        'WRITER_SINKS: the spanner sink is not built yet (issue 4); use WRITER_SINKS=postgres',
-      );
     }
   }
   return [...new Set(names)] as SinkName[];
