@@ -64,6 +64,26 @@ export interface SalesCursor {
   readonly saleId: string;
 }
 
+/** One branch's sales of one UTC day, as both stores report them for reconciliation. */
+export interface DailyTotal {
+  readonly branchId: string;
+  /** UTC day of occurredAt, `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly count: number;
+  /** Exact signed sum of the sales' totals (returns negative), canonical decimal: "1234.5". */
+  readonly netTotal: string;
+  /** XOR over the sale ids of the first 60 bits of sha256(id): 15 hex digits. */
+  readonly digest: string;
+}
+
+export interface DailyTotalsQuery {
+  /** Inclusive lower bound on occurredAt; pass a UTC midnight to get whole days. */
+  readonly from: Date;
+  /** Exclusive upper bound on occurredAt. */
+  readonly to: Date;
+  readonly branchId?: string;
+}
+
 export interface SalesPage {
   readonly items: readonly SaleSummary[];
   /** Present when there may be more: pass it back for the next page. */
@@ -161,6 +181,65 @@ export class SalesReadRepository {
       .from(sales)
       .where(inArray(sales.saleId, [...ids]));
     return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Per branch and UTC day of occurred_at in [from, to): count, exact net sum (returns negative)
+   * and the digest of the sale ids: the XOR over the ids of the first 60 bits of sha256(id), as 15
+   * hex digits. The Spanner store computes the very same rows (@tally/spanner
+   * SpannerSalesRepository.dailyTotals, reference implementation `saleIdsDigest`), so the two
+   * compare with equality; ordered by branch, then day.
+   */
+  async dailyTotals(query: DailyTotalsQuery): Promise<DailyTotal[]> {
+    const { rows } = await this.postgres.pool.query<{
+      branch_id: string;
+      day: string;
+      count: number;
+      net_total: string;
+      digest: string;
+    }>(
+      `SELECT branch_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS count,
+              sum(net_total)::text AS net_total,
+              lpad(to_hex(bit_xor(('x' || substr(encode(sha256(convert_to(sale_id, 'UTF8')), 'hex'), 1, 15))::bit(60)::bigint)), 15, '0') AS digest
+       FROM sales
+       WHERE occurred_at >= $1 AND occurred_at < $2 AND ($3::text IS NULL OR branch_id = $3)
+       GROUP BY 1, 2`,
+      [query.from, query.to, query.branchId ?? null],
+    );
+    return rows
+      .map((r) => ({
+        branchId: r.branch_id,
+        day: r.day,
+        count: r.count,
+        netTotal: decimal(r.net_total),
+        digest: r.digest,
+      }))
+      .sort((a, b) =>
+        a.branchId !== b.branchId
+          ? a.branchId < b.branchId
+            ? -1
+            : 1
+          : a.day < b.day
+            ? -1
+            : a.day > b.day
+              ? 1
+              : 0,
+      );
+  }
+
+  /** The sale ids of one branch and UTC day (`YYYY-MM-DD`), in code-point order. */
+  async saleIds(query: { branchId: string; day: string }): Promise<string[]> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(query.day)) {
+      throw new RangeError(`day ${JSON.stringify(query.day)} is not a calendar date YYYY-MM-DD`);
+    }
+    const { rows } = await this.postgres.pool.query<{ sale_id: string }>(
+      `SELECT sale_id FROM sales
+       WHERE branch_id = $1 AND occurred_at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
+         AND occurred_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
+       ORDER BY sale_id COLLATE "C"`,
+      [query.branchId, query.day],
+    );
+    return rows.map((r) => r.sale_id);
   }
 }
 
