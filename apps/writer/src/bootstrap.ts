@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { createLogger, PinoNestLogger } from '@tally/common';
 import { assertStreamReady, NatsClient } from '@tally/nats';
 import { assertSchemaCurrent, PostgresClient, redactUrl } from '@tally/postgres';
+import { assertSpannerSchemaCurrent, SpannerClient } from '@tally/spanner';
 import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { SinkName, WriterConfig } from './config/writer.config.js';
@@ -13,6 +14,7 @@ import type { SaleSink } from './pipeline/sale-sink.js';
 import { SinkWorker } from './pipeline/sink-worker.js';
 import type { SinkWorkerEntry } from './sink-workers.service.js';
 import { PostgresSink } from './sinks/postgres.sink.js';
+import { SpannerSink } from './sinks/spanner.sink.js';
 import { WriterModule } from './writer.module.js';
 
 /**
@@ -96,7 +98,8 @@ function consumerOf(config: WriterConfig, sink: SinkName): string {
     case 'postgres':
       return config.postgres.consumer;
     case 'spanner':
-      throw new Error('the spanner sink is not built yet');
+      // biome-ignore lint/style/noNonNullAssertion: activeSinks() only keeps spanner when it is configured.
+      return config.spanner!.consumer;
   }
 }
 
@@ -120,7 +123,24 @@ async function createSink(config: WriterConfig, name: SinkName, logger: Logger):
       }
       return new PostgresSink(client);
     }
-    case 'spanner':
-      throw new Error('the spanner sink is not built yet');
+    case 'spanner': {
+      // biome-ignore lint/style/noNonNullAssertion: activeSinks() only keeps spanner when it is configured.
+      const spanner = config.spanner!;
+      const client = SpannerClient.create({
+        projectId: spanner.projectId,
+        instanceId: spanner.instanceId,
+        databaseId: spanner.databaseId,
+        ...(spanner.emulatorHost && { emulatorHost: spanner.emulatorHost }),
+        onError: (error) => logger.warn({ err: error.message }, 'Spanner session pool error'),
+      });
+      try {
+        await assertSpannerSchemaCurrent(client.database);
+      } catch (error) {
+        await client.close();
+        const where = `${spanner.projectId}/${spanner.instanceId}/${spanner.databaseId}`;
+        throw new Error(`Spanner ${where}: ${(error as Error).message}`, { cause: error });
+      }
+      return new SpannerSink(client, spanner.maxMutations);
+    }
   }
 }
