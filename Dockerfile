@@ -13,5 +13,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/nats ./nats
 COPY --from=build /app/drizzle ./drizzle
+COPY --from=build /app/libs/spanner/ddl ./libs/spanner/ddl
 COPY package.json ./
 USER node
