@@ -98,7 +98,7 @@ function consumerOf(config: WriterConfig, sink: SinkName): string {
     case 'postgres':
       return config.postgres.consumer;
     case 'spanner':
-      // biome-ignore lint/style/noNonNullAssertion: activeSinks() only keeps spanner when it is configured.
+      // activeSinks() only keeps spanner when it is configured.
       return config.spanner!.consumer;
   }
 }
@@ -124,7 +124,7 @@ async function createSink(config: WriterConfig, name: SinkName, logger: Logger):
       return new PostgresSink(client);
     }
     case 'spanner': {
-      // biome-ignore lint/style/noNonNullAssertion: activeSinks() only keeps spanner when it is configured.
+      // activeSinks() only keeps spanner when it is configured.
       const spanner = config.spanner!;
       const client = SpannerClient.create({
         projectId: spanner.projectId,
