@@ -1,4 +1,11 @@
-import { fromUnits, type SaleKind, type SaleLine, signedToUnits } from '@tally/contracts';
+import {
+  fromUnits,
+  type Sale,
+  type SaleKind,
+  type SaleLine,
+  type StreamedSale,
+  signedToUnits,
+} from '@tally/contracts';
 import { and, asc, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { PostgresClient } from './postgres.client.js';
 import { type SaleRow, saleLines, sales } from './schema/sales.schema.js';
@@ -82,6 +89,21 @@ export interface DailyTotalsQuery {
   /** Exclusive upper bound on occurredAt. */
   readonly to: Date;
   readonly branchId?: string;
+}
+
+/** One sale's id and signed net total (returns negative), canonical decimal: for reconciliation. */
+export interface SaleNetTotal {
+  readonly saleId: string;
+  readonly netTotal: string;
+}
+
+/** One branch's sales with occurredAt in [from, to). */
+export interface BranchRangeQuery {
+  readonly branchId: string;
+  /** Inclusive lower bound on occurredAt. */
+  readonly from: Date;
+  /** Exclusive upper bound on occurredAt. */
+  readonly to: Date;
 }
 
 export interface SalesPage {
@@ -241,6 +263,138 @@ export class SalesReadRepository {
     );
     return rows.map((r) => r.sale_id);
   }
+
+  /**
+   * Sale id and signed net total of one branch's sales with occurredAt in [from, to), in
+   * code-point order of the id: what reconciliation compares sale by sale once a day's totals
+   * differ. Spanner's SpannerSalesRepository.saleTotals returns the same rows for the same sales.
+   */
+  async saleTotals(query: BranchRangeQuery): Promise<SaleNetTotal[]> {
+    const { rows } = await this.postgres.pool.query<{ sale_id: string; net_total: string }>(
+      `SELECT sale_id, net_total::text AS net_total FROM sales
+       WHERE branch_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+       ORDER BY sale_id COLLATE "C"`,
+      [query.branchId, query.from, query.to],
+    );
+    return rows.map((r) => ({ saleId: r.sale_id, netTotal: decimal(r.net_total) }));
+  }
+
+  /**
+   * The stored sales of `saleIds` as the stream carried them (amounts as magnitudes, lines in
+   * order), with their stream sequence and request id: what a repair copies into the other store.
+   * In the order asked; ids not stored are left out. Instants come back in UTC in
+   * `toISOString()` form, with the digits past the millisecond kept where stored (Postgres keeps
+   * microseconds), exactly as SpannerSalesRepository.findSales writes them. One statement, so a
+   * sale and its lines are read from the same snapshot.
+   */
+  async findSales(saleIds: readonly string[]): Promise<StreamedSale[]> {
+    const ids = [...new Set(saleIds)];
+    if (ids.length === 0) return [];
+    const found = new Map<string, StreamedSale>();
+    for (let i = 0; i < ids.length; i += FIND_CHUNK) {
+      const { rows } = await this.postgres.pool.query<StoredSaleRow>(FIND_SALES, [
+        ids.slice(i, i + FIND_CHUNK),
+      ]);
+      for (const row of rows) found.set(row.sale_id, streamedSale(row));
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+}
+
+/** Sale ids per statement in findSales. */
+const FIND_CHUNK = 1_000;
+
+const UTC_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/** A sale row with its lines as JSON (money as text, so no float ever holds it). */
+const FIND_SALES = `
+SELECT s.sale_id, s.kind, s.original_sale_id, s.branch_id, s.register_id, s.cashier_id, s.customer_id,
+       s.buyer_country, s.seller_country, s.payment_method,
+       to_char(s.occurred_at AT TIME ZONE 'UTC', ${UTC_TEXT}) AS occurred_at,
+       to_char(s.received_at AT TIME ZONE 'UTC', ${UTC_TEXT}) AS received_at,
+       s.currency, s.net_total::text AS net_total, s.stream_seq, s.request_id,
+       coalesce((SELECT json_agg(json_build_object(
+                  'lineNo', l.line_no, 'productId', l.product_id, 'productName', l.product_name,
+                  'category', l.category, 'brand', l.brand, 'quantity', l.quantity,
+                  'unitPrice', l.unit_price::text, 'discount', l.discount::text,
+                  'netAmount', l.net_amount::text) ORDER BY l.line_no)
+                 FROM sale_lines l WHERE l.sale_id = s.sale_id), '[]'::json) AS lines
+FROM sales s
+WHERE s.sale_id = ANY($1::text[])`;
+
+interface StoredSaleRow {
+  sale_id: string;
+  kind: SaleKind;
+  original_sale_id: string | null;
+  branch_id: string;
+  register_id: string | null;
+  cashier_id: string | null;
+  customer_id: string | null;
+  buyer_country: string | null;
+  seller_country: string | null;
+  payment_method: string | null;
+  occurred_at: string;
+  received_at: string;
+  currency: string;
+  net_total: string;
+  /** bigint: node-postgres hands it back as text. */
+  stream_seq: string | number;
+  request_id: string | null;
+  lines: {
+    lineNo: number;
+    productId: string;
+    productName: string | null;
+    category: string;
+    brand: string | null;
+    quantity: number;
+    unitPrice: string;
+    discount: string;
+    netAmount: string;
+  }[];
+}
+
+function streamedSale(row: StoredSaleRow): StreamedSale {
+  const sale: Sale = {
+    saleId: row.sale_id,
+    kind: row.kind,
+    ...optional('originalSaleId', row.original_sale_id),
+    branchId: row.branch_id,
+    ...optional('registerId', row.register_id),
+    ...optional('cashierId', row.cashier_id),
+    ...optional('customerId', row.customer_id),
+    occurredAt: isoInstant(row.occurred_at),
+    currency: row.currency,
+    ...optional('buyerCountry', row.buyer_country),
+    ...optional('sellerCountry', row.seller_country),
+    ...optional('paymentMethod', row.payment_method),
+    lines: row.lines.map(
+      (l): SaleLine => ({
+        lineNo: l.lineNo,
+        productId: l.productId,
+        ...optional('productName', l.productName),
+        category: l.category,
+        ...optional('brand', l.brand),
+        quantity: l.quantity,
+        unitPrice: decimal(l.unitPrice),
+        discount: decimal(l.discount),
+        amount: magnitude(l.netAmount),
+      }),
+    ),
+    total: magnitude(row.net_total),
+    receivedAt: isoInstant(row.received_at),
+  };
+  return {
+    sale,
+    streamSeq: Number(row.stream_seq),
+    ...(row.request_id !== null && { requestId: row.request_id }),
+  };
+}
+
+/** `2026-03-01T09:15:00.120000Z` → `2026-03-01T09:15:00.120Z`; `...00.123456Z` stays. */
+function isoInstant(text: string): string {
+  const match = /^(.*T\d{2}:\d{2}:\d{2})\.(\d+)Z$/.exec(text);
+  if (!match) return text;
+  return `${match[1]}.${match[2]!.replace(/0+$/, '').padEnd(3, '0')}Z`;
 }
 
 function summary(row: SaleRow, returned: string): SaleSummary {

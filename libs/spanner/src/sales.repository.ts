@@ -59,6 +59,21 @@ export interface DailyTotalsQuery {
   readonly branchId?: string;
 }
 
+/** One sale's id and signed net total (returns negative), canonical decimal: for reconciliation. */
+export interface SaleNetTotal {
+  readonly saleId: string;
+  readonly netTotal: string;
+}
+
+/** One branch's sales with occurredAt in [from, to). */
+export interface BranchRangeQuery {
+  readonly branchId: string;
+  /** Inclusive lower bound on occurredAt. */
+  readonly from: Date;
+  /** Exclusive upper bound on occurredAt. */
+  readonly to: Date;
+}
+
 /** Sale ids per read round trip in findSales. */
 const FIND_CHUNK = 1_000;
 
@@ -169,6 +184,27 @@ export class SpannerSalesRepository {
       gaxOptions: readCallOptions(),
     });
     return (rows as unknown as { SaleId: string }[]).map((r) => r.SaleId);
+  }
+
+  /**
+   * Sale id and signed net total of one branch's sales with occurredAt in [from, to), in
+   * code-point order of the id, from the index SalesByBranchOccurred alone (it stores NetTotal):
+   * what reconciliation compares sale by sale once a day's totals differ. Postgres's
+   * SalesReadRepository.saleTotals returns the same rows for the same sales.
+   */
+  async saleTotals(query: BranchRangeQuery): Promise<SaleNetTotal[]> {
+    const [rows] = await this.client.database.run({
+      sql: `SELECT SaleId, CAST(NetTotal AS STRING) AS NetTotal FROM Sales@{FORCE_INDEX=SalesByBranchOccurred}
+            WHERE BranchId = @branchId AND OccurredAt >= @from AND OccurredAt < @to
+            ORDER BY SaleId`,
+      params: { branchId: query.branchId, from: query.from, to: query.to },
+      json: true,
+      gaxOptions: readCallOptions(),
+    });
+    return (rows as unknown as { SaleId: string; NetTotal: string }[]).map((r) => ({
+      saleId: r.SaleId,
+      netTotal: fromUnits(signedToUnits(r.NetTotal)),
+    }));
   }
 
   /**
