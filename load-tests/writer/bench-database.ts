@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ensureDatabase, migrateDatabase } from '@tally/postgres';
 import pg from 'pg';
+import { WRITER_CONSUMER } from './sales-stream.js';
+import type { DrainTarget } from './writer-drain.js';
 
 /** The Postgres server the benchmark makes its databases on (any database of it: the admin one). */
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,7 +35,10 @@ export interface StoreTimeline {
  * A database of the benchmark's own, created and migrated with the real `drizzle/` migrations
  * (what `npm run db:migrate` does), dropped at the end unless kept.
  */
-export class BenchDatabase {
+export class BenchDatabase implements DrainTarget {
+  /** The Postgres writer's durable consumer. */
+  readonly consumer = WRITER_CONSUMER;
+
   private constructor(readonly url: string) {}
 
   static async create(label: string): Promise<BenchDatabase> {
@@ -62,6 +67,16 @@ export class BenchDatabase {
     } finally {
       await client.end();
     }
+  }
+
+  /** Points the writer at this database, with the Postgres sink alone. */
+  writerEnv(): NodeJS.ProcessEnv {
+    return { DATABASE_URL: this.url, WRITER_SINKS: 'postgres', WRITER_POSTGRES_CONSUMER: this.consumer };
+  }
+
+  async storedSales(): Promise<number> {
+    const [row] = await this.query<{ n: number }>('SELECT count(*)::int AS n FROM sales');
+    return row!.n;
   }
 
   /** Empties the tables the writer fills, for the next repetition. */

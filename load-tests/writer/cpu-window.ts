@@ -34,24 +34,41 @@ function delta(before: Map<number, number>, after: Map<number, number>): number 
   return sum;
 }
 
-/** CPU seconds spent in one window, per party; null where /proc cannot tell (not Linux). */
+/**
+ * CPU seconds spent in one window, per party; null where /proc cannot tell (not Linux). Besides
+ * the fixed parties, one field per store process watched (by default `postgres`: every Postgres
+ * process; see cpuWindow's `stores`).
+ */
 export interface CpuSeconds {
+  readonly [party: string]: number | null;
   /** The process under test (the writer), when there is one. */
   readonly writer: number | null;
   /** This process: the baseline's insert loop, or the polls during the writer's drain. */
   readonly bench: number;
-  /** Every `postgres` process (backends end their life inside a window rarely; those are missed). */
-  readonly postgres: number | null;
   readonly nats_server: number | null;
   /** The whole machine, all cores. */
   readonly machine: number | null;
 }
 
-/** Starts a window; the returned function closes it and gives CPU seconds per party. */
-export function cpuWindow(writerPid?: number): () => CpuSeconds {
+/** The store processes watched by default: every `postgres` process (backends that end inside a window are missed). */
+export const POSTGRES_PROCESSES: Readonly<Record<string, string>> = { postgres: 'postgres' };
+
+/**
+ * Starts a window; the returned function closes it and gives CPU seconds per party. `stores`
+ * maps a field of the result to a process command name (`/proc/<pid>/comm`) whose processes'
+ * CPU it sums, e.g. `{ emulator: 'emulator_main' }`.
+ */
+export function cpuWindow(
+  writerPid?: number,
+  stores: Readonly<Record<string, string>> = POSTGRES_PROCESSES,
+): () => CpuSeconds {
   const bench = process.cpuUsage();
   const writer = processCpuSeconds(writerPid);
-  const postgres = cpuByPid('postgres');
+  const storesBefore = Object.entries(stores).map(([field, comm]) => ({
+    field,
+    comm,
+    before: cpuByPid(comm),
+  }));
   const nats = cpuByPid('nats-server');
   const machine = machineCpuSeconds();
   return () => {
@@ -59,12 +76,16 @@ export function cpuWindow(writerPid?: number): () => CpuSeconds {
     const writerNow = processCpuSeconds(writerPid);
     const machineNow = machineCpuSeconds();
     const round = (v: number) => Math.round(v * 100) / 100;
-    const postgresNow = cpuByPid('postgres');
+    const storesNow: Record<string, number | null> = {};
+    for (const { field, comm, before } of storesBefore) {
+      const now = cpuByPid(comm);
+      storesNow[field] = now.size === 0 ? null : round(delta(before, now));
+    }
     const natsNow = cpuByPid('nats-server');
     return {
       writer: writer === null || writerNow === null ? null : round(writerNow - writer),
       bench: round((used.user + used.system) / 1e6),
-      postgres: postgresNow.size === 0 ? null : round(delta(postgres, postgresNow)),
+      ...storesNow,
       nats_server: natsNow.size === 0 ? null : round(delta(nats, natsNow)),
       machine: machine === null || machineNow === null ? null : round(machineNow - machine),
     };

@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly writerMain: string | undefined;
 }
 
+/** The writer benchmark's default --sales. */
+export const DEFAULT_SALES = 100_000;
 /** The writer's default batch (WRITER_BATCH_MAX_SALES). */
 export const DEFAULT_BATCH = 1000;
 /** Sales per envelope in `--packing envelope`: ingest's INGEST_ENVELOPE_MAX_SALES default. */
@@ -28,9 +30,11 @@ export const ENVELOPE_MAX_SALES = 500;
 /** And its INGEST_ENVELOPE_MAX_BYTES default. */
 export const ENVELOPE_MAX_BYTES = 512 * 1024;
 
-export const USAGE = `Usage: npm run bench:writer -- [options]
+/** The usage text of a benchmark taking these options (`script`: its npm script). */
+export function usage(script: string, defaultSales: number): string {
+  return `Usage: npm run ${script} -- [options]
 
-  --sales <n>              sales preloaded into the stream (default 100000)
+  --sales <n>              sales preloaded into the stream (default ${defaultSales})
   --batch <n>              sales per transaction, writer and baseline (default ${DEFAULT_BATCH})
   --packing <p>            single (one sale per message) or envelope (${ENVELOPE_MAX_SALES} per message
                            per branch) (default single)
@@ -39,13 +43,19 @@ export const USAGE = `Usage: npm run bench:writer -- [options]
   --writer-cpu-prof <dir>  write a CPU profile of the writer process into <dir>
   --writer-main <file>     run this writer main.js instead of dist/apps/writer/src/main.js
   --help`;
+}
 
-export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+export const USAGE = usage('bench:writer', DEFAULT_SALES);
+
+export function parseOptions(
+  argv: readonly string[],
+  defaults: { readonly sales: number } = { sales: DEFAULT_SALES },
+): BenchOptions | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
     options: {
-      sales: { type: 'string', default: '100000' },
+      sales: { type: 'string', default: String(defaults.sales) },
       batch: { type: 'string', default: String(DEFAULT_BATCH) },
       packing: { type: 'string', default: 'single' },
       repeat: { type: 'string', default: '1' },

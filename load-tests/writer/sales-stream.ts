@@ -60,13 +60,21 @@ export class SalesStream {
     private readonly definitions: NatsDefinitions,
   ) {}
 
-  static async create(): Promise<SalesStream> {
+  /**
+   * `tag` marks the names (`BENCH_<tag>_<id>`, subjects `bench<tag><id>.>`), `client` names the
+   * NATS connection: defaults are the writer benchmark's.
+   */
+  static async create(options: { tag?: string; client?: string } = {}): Promise<SalesStream> {
     const id = randomBytes(4).toString('hex');
-    const names: StreamNames = { stream: `BENCH_W_${id.toUpperCase()}`, subjectPrefix: `benchw${id}` };
+    const tag = options.tag ?? 'W';
+    const names: StreamNames = {
+      stream: `BENCH_${tag.toUpperCase()}_${id.toUpperCase()}`,
+      subjectPrefix: `bench${tag.toLowerCase()}${id}`,
+    };
     // noAsyncTraces as in ingest: the preload publishes fast and is not what is measured.
     const nc = await connectNats({
       url: NATS_URL,
-      name: 'bench-writer',
+      name: options.client ?? 'bench-writer',
       noAsyncTraces: true,
       reconnect: false,
     });
@@ -171,8 +179,9 @@ export class SalesStream {
     return out;
   }
 
-  async consumerInfo(): Promise<ConsumerInfo> {
-    return this.jsm.consumers.info(this.names.stream, WRITER_CONSUMER);
+  /** A durable consumer's state: by default the Postgres writer's. */
+  async consumerInfo(consumer: string = WRITER_CONSUMER): Promise<ConsumerInfo> {
+    return this.jsm.consumers.info(this.names.stream, consumer);
   }
 
   /** Messages in the dead-letter stream (what the writer refused). */
@@ -180,13 +189,12 @@ export class SalesStream {
     return (await this.jsm.streams.info(deadLetterStream(this.names))).state.messages;
   }
 
-  /** The writer's consumer made anew from its definition: everything undelivered again, for a repeat. */
-  async resetWriterConsumer(): Promise<void> {
-    await this.jsm.consumers.delete(this.names.stream, WRITER_CONSUMER);
+  /** A writer's consumer (by default the Postgres one) made anew from its definition: everything undelivered again, for a repeat. */
+  async resetWriterConsumer(consumer: string = WRITER_CONSUMER): Promise<void> {
+    await this.jsm.consumers.delete(this.names.stream, consumer);
     await applyDefinitions(this.jsm, this.definitions);
-    const info = await this.consumerInfo();
-    if (info.num_pending === 0)
-      throw new Error(`consumer ${WRITER_CONSUMER} has nothing pending after a reset`);
+    const info = await this.consumerInfo(consumer);
+    if (info.num_pending === 0) throw new Error(`consumer ${consumer} has nothing pending after a reset`);
   }
 
   async dispose(keep: boolean): Promise<void> {

@@ -2,27 +2,46 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../ingest/child-service.js';
-import type { BenchDatabase, StoredSummary, StoreTimeline } from './bench-database.js';
+import type { StoredSummary, StoreTimeline } from './bench-database.js';
 import { type CpuSeconds, cpuWindow } from './cpu-window.js';
-import { NATS_URL, type SalesStream, WRITER_CONSUMER } from './sales-stream.js';
+import { NATS_URL, type SalesStream } from './sales-stream.js';
 
 const WRITER_MAIN = fileURLToPath(new URL('../../apps/writer/src/main.js', import.meta.url));
 const POLL_MS = 50;
 /** Give up when the writer acks nothing for this long (it is not draining, however slowly). */
 const STALL_MS = 60_000;
 
-export interface WriterDrainRun {
-  /** Wall-clock ms since the epoch (Postgres stamps stored_at on the same clock). */
+/**
+ * The store a writer drains into: how to point the writer at it, and what it holds. BenchDatabase
+ * (Postgres) is one; the Spanner benchmark has its own.
+ */
+export interface DrainTarget<T extends StoreTimeline = StoreTimeline> {
+  /** The writer's sink settings for this store (WRITER_SINKS, its consumer, where it is). */
+  writerEnv(): NodeJS.ProcessEnv;
+  /** The sink's durable consumer, watched for the drain's end. */
+  readonly consumer: string;
+  /** Store processes whose CPU is counted (see cpuWindow); default every `postgres` process. */
+  readonly cpuProcesses?: Readonly<Record<string, string>>;
+  /** Sales stored so far. */
+  storedSales(): Promise<number>;
+  timeline(): Promise<T>;
+  summary(): Promise<StoredSummary>;
+}
+
+export interface WriterDrainRun<T extends StoreTimeline = StoreTimeline> {
+  /** Wall-clock ms since the epoch (the store stamps its rows on the same clock). */
   readonly spawnedAtMs: number;
   /** Spawn → GET /health/ready answered 200. */
   readonly readySeconds: number;
   /** Spawn → the poll that saw the consumer with nothing pending or unacked and every sale stored. */
   readonly totalSeconds: number;
   readonly drainedAtMs: number;
-  readonly timeline: StoreTimeline;
+  readonly timeline: T;
   readonly stored: StoredSummary;
   readonly deadLetters: number;
   readonly cpu: CpuSeconds;
+  /** The writer's GET /metrics (Prometheus text) once drained, with `scrapeMetrics`. */
+  readonly metrics?: string;
 }
 
 export interface WriterDrainOptions {
@@ -36,29 +55,29 @@ export interface WriterDrainOptions {
   readonly onProgress?: (message: string) => void;
   /** The writer's main script; default the build's dist/apps/writer/src/main.js. */
   readonly writerMain?: string | undefined;
+  /** Read the writer's /metrics once drained, before stopping it (after the clock stops). */
+  readonly scrapeMetrics?: boolean;
 }
 
 /**
  * The real writer (`dist/apps/writer/src/main.js`) in a process of its own, as in production,
- * consuming the preloaded stream into database B. The clock starts at spawn; every 50 ms the
- * consumer is read, and once it has nothing pending and nothing awaiting an ack, the sales
- * table is counted; the run ends at the poll that sees all sales stored. The writer is then
- * stopped (SIGTERM, as a deployment would).
+ * consuming the preloaded stream into the target (database B). The clock starts at spawn; every
+ * 50 ms the target's consumer is read, and once it has nothing pending and nothing awaiting an
+ * ack, the stored sales are counted; the run ends at the poll that sees all sales stored. The
+ * writer is then stopped (SIGTERM, as a deployment would).
  */
-export async function runWriterDrain(
+export async function runWriterDrain<T extends StoreTimeline>(
   stream: SalesStream,
-  db: BenchDatabase,
+  db: DrainTarget<T>,
   options: WriterDrainOptions,
-): Promise<WriterDrainRun> {
+): Promise<WriterDrainRun<T>> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NATS_URL,
     TALLY_STREAM: stream.names.stream,
     TALLY_SUBJECT_PREFIX: stream.names.subjectPrefix,
-    DATABASE_URL: db.url,
-    WRITER_SINKS: 'postgres',
-    WRITER_POSTGRES_CONSUMER: WRITER_CONSUMER,
+    ...db.writerEnv(),
     WRITER_HOST: '127.0.0.1',
     WRITER_PORT: String(port),
     WRITER_BATCH_MAX_SALES: String(options.batch),
@@ -77,7 +96,7 @@ export async function runWriterDrain(
   // stdout stays the benchmark's: the writer's logs go to stderr.
   child.stdout!.pipe(process.stderr, { end: false });
   child.stderr!.pipe(process.stderr, { end: false });
-  const cpu = cpuWindow(child.pid);
+  const cpu = cpuWindow(child.pid, db.cpuProcesses);
   options.onSpawn(() => stop(child));
 
   try {
@@ -107,7 +126,7 @@ export async function runWriterDrain(
       if (exited(child)) {
         throw new Error(`the writer exited while draining (code ${child.exitCode}, ${child.signalCode})`);
       }
-      const info = await stream.consumerInfo();
+      const info = await stream.consumerInfo(db.consumer);
       const now = performance.now();
       if (info.ack_floor.stream_seq !== ackFloor) {
         ackFloor = info.ack_floor.stream_seq;
@@ -126,8 +145,7 @@ export async function runWriterDrain(
         );
       }
       if (info.num_pending === 0 && info.num_ack_pending === 0) {
-        const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sales');
-        if (row!.n >= options.sales) {
+        if ((await db.storedSales()) >= options.sales) {
           totalSeconds = (performance.now() - started) / 1000;
           drainedAtMs = Date.now();
           break;
@@ -137,6 +155,7 @@ export async function runWriterDrain(
     }
     const used = cpu();
     await readiness;
+    const metrics = options.scrapeMetrics ? await scrape(port) : undefined;
     return {
       spawnedAtMs,
       readySeconds: readySeconds ?? Number.NaN,
@@ -146,10 +165,16 @@ export async function runWriterDrain(
       stored: await db.summary(),
       deadLetters: await stream.deadLetters(),
       cpu: used,
+      ...(metrics !== undefined && { metrics }),
     };
   } finally {
     await stop(child);
   }
+}
+
+async function scrape(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  return response.text();
 }
 
 function exited(child: ChildProcess): boolean {
