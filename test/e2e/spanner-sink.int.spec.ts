@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Sale, sumDecimals } from '@tally/contracts';
 import { SalesReadRepository } from '@tally/postgres';
-import { SpannerSalesRepository } from '@tally/spanner';
+import { migrateSpanner, SpannerClient, SpannerSalesRepository } from '@tally/spanner';
 import {
   makeStreamSale,
   NatsFixture,
@@ -191,6 +191,90 @@ describe('the Spanner sink under crashes and outages (real emulator)', () => {
       throw error;
     }
   }, 120_000);
+
+  it('when the emulator is stopped mid-load and started again (empty), Postgres keeps pace, the Spanner sink resumes once the database is back, and reconcile --repair restores what the restart erased', async () => {
+    // An emulator of this test's own: stopping it erases everything it holds (it keeps data in memory only).
+    const own = await SpannerEmulator.start();
+    const target = SpannerFixture.newConfig(own);
+    await migrateSpanner(target);
+    const env = {
+      SPANNER_EMULATOR_HOST: own.host,
+      SPANNER_PROJECT_ID: target.projectId,
+      SPANNER_INSTANCE_ID: target.instanceId,
+      SPANNER_DATABASE_ID: target.databaseId,
+    };
+    const client = SpannerClient.create(target);
+    const count = async () => {
+      const [rows] = await client.database.run({ sql: 'SELECT COUNT(*) AS n FROM Sales', json: true });
+      return Number((rows[0] as { n: string }).n);
+    };
+    try {
+      writer = (await startWriter(nats.names, db.url, { WRITER_SINKS: 'postgres,spanner', ...env })).app;
+      const all: Sale[] = [];
+      const send = async (n: number) => {
+        const batch = Array.from({ length: n }, (_, i) => makeStreamSale({ branchId: `b${i % 3}` }));
+        all.push(...batch);
+        await nats.publishSales(batch, { perMessage: 20 });
+      };
+      await send(400);
+      await waitFor(
+        'both stores caught up',
+        async () => ((await pgCount()) === 400 && (await count()) === 400) || undefined,
+      );
+
+      await own.stop();
+      for (let i = 0; i < 4; i++) {
+        await send(300);
+        await sleep(150);
+      }
+      await waitFor(
+        'Postgres has everything while Spanner is down',
+        async () => (await pgCount()) === all.length || undefined,
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      await own.restart();
+      await migrateSpanner(target); // the restarted emulator is empty: instance and database again
+      await waitFor(
+        'the Spanner sink stored what came during the outage',
+        async () => (await count()) === 1200 || undefined,
+        {
+          timeoutMs: 60_000,
+        },
+      );
+
+      const day = 86_400_000;
+      const argv = [
+        '--from',
+        new Date(Date.now() - 2 * day).toISOString().slice(0, 10),
+        '--to',
+        new Date(Date.now() + 2 * day).toISOString().slice(0, 10),
+      ];
+      const reconcileEnv = {
+        DATABASE_URL: db.url,
+        NATS_URL: TEST_NATS_URL,
+        TALLY_STREAM: nats.names.stream,
+        ...env,
+      };
+      const out: string[] = [];
+      const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) };
+      expect(await runReconcile(argv, reconcileEnv, io)).toBe(1);
+      expect(out.join('\n')).toMatch(/400 missing in spanner/);
+      expect(await runReconcile([...argv, '--repair'], reconcileEnv, io)).toBe(0);
+      expect(await count()).toBe(all.length);
+      expect(await runReconcile(argv, reconcileEnv, io)).toBe(0);
+      expect(await nats.deadLetters()).toEqual([]);
+    } catch (error) {
+      console.error(`reconcile output:\n${error instanceof Error ? error.message : error}`);
+      throw error;
+    } finally {
+      await writer?.close();
+      writer = undefined;
+      await client.close();
+      await own.stop();
+    }
+  }, 150_000);
 
   it('while Spanner is unreachable the Postgres sink keeps pace, and afterwards Spanner catches up and both agree', async () => {
     // A cut link instead of a stopped emulator: the emulator keeps its data in memory only, so
