@@ -1,4 +1,5 @@
 export * from './decimal.js';
+export * from './reconciliation.js';
 export * from './sale.schema.js';
 export * from './sale.validator.js';
 export * from './sales-envelope.js';

@@ -1,8 +1,8 @@
-import type { StreamedSale } from '@tally/contracts';
+import type { DailyTotal, StreamedSale } from '@tally/contracts';
 import { SalesReadRepository, SalesWriteRepository } from '@tally/postgres';
 import { makeStreamSale, PostgresFixture, SpannerEmulator, SpannerFixture } from '@tally/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DailyTotal, SpannerSalesRepository } from './sales.repository.js';
+import { SpannerSalesRepository } from './sales.repository.js';
 import { saleIdsDigest, saleShard } from './shard.js';
 
 const RANGE = { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-03T00:00:00Z') };

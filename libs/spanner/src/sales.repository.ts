@@ -1,4 +1,5 @@
 import { MutationSet } from '@google-cloud/spanner';
+import type { BranchRangeQuery, DailyTotal, DailyTotalsQuery, SaleNetTotal } from '@tally/contracts';
 import {
   fromUnits,
   type Sale,
@@ -39,41 +40,6 @@ export interface SpannerSalesOptions {
   readonly commitTimeoutMs?: number;
 }
 
-/** One branch's sales of one UTC day, as both stores report them for reconciliation. */
-export interface DailyTotal {
-  readonly branchId: string;
-  /** UTC day of occurredAt, `YYYY-MM-DD`. */
-  readonly day: string;
-  readonly count: number;
-  /** Exact signed sum of the sales' totals (returns negative), canonical decimal: "1234.5". */
-  readonly netTotal: string;
-  /** saleIdsDigest of the day's sale ids (see shard.ts): 15 hex digits. */
-  readonly digest: string;
-}
-
-export interface DailyTotalsQuery {
-  /** Inclusive lower bound on occurredAt; pass a UTC midnight to get whole days. */
-  readonly from: Date;
-  /** Exclusive upper bound on occurredAt. */
-  readonly to: Date;
-  readonly branchId?: string;
-}
-
-/** One sale's id and signed net total (returns negative), canonical decimal: for reconciliation. */
-export interface SaleNetTotal {
-  readonly saleId: string;
-  readonly netTotal: string;
-}
-
-/** One branch's sales with occurredAt in [from, to). */
-export interface BranchRangeQuery {
-  readonly branchId: string;
-  /** Inclusive lower bound on occurredAt. */
-  readonly from: Date;
-  /** Exclusive upper bound on occurredAt. */
-  readonly to: Date;
-}
-
 /** Sale ids per read round trip in findSales. */
 const FIND_CHUNK = 1_000;
 
@@ -89,6 +55,7 @@ const FIND_CHUNK = 1_000;
  * ever repeats a sale unchanged, so that takes a client reusing a saleId for another receipt after
  * the duplicate window, and reconciliation then shows it as a differing sum.
  */
+
 export class SpannerSalesRepository {
   private readonly limits: CommitLimits;
   private readonly commitTimeoutMs: number;
