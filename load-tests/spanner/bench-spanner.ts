@@ -7,14 +7,15 @@
  * the figure. A benchmark, not a test: it asserts nothing. See load-tests/README.md.
  */
 import os from 'node:os';
+import { median, medianCpu, round } from '../common/bench-math.js';
 import { Cleanup, emit, type Line, progress } from '../common/bench-output.js';
-import { type BenchOptions, ENVELOPE_MAX_SALES, parseOptions, usage } from '../writer/options.js';
-import { generateSales } from '../writer/sale-generator.js';
+import { type BenchOptions, parseOptions, usage } from '../writer/options.js';
+import { generateAndPreload, setupFields } from '../writer/preload.js';
 import { SalesStream } from '../writer/sales-stream.js';
 import { runWriterDrain, type WriterDrainRun } from '../writer/writer-drain.js';
 import { type BareCommitRun, prepareCommits, runBareCommits } from './bare-commit.js';
 import { BenchEmulator, EMULATOR_BIN, emulatorVersion } from './emulator.js';
-import { type CommitTimeline, median, SPANNER_CONSUMER, SpannerBenchDatabase } from './spanner-database.js';
+import { type CommitTimeline, SPANNER_CONSUMER, SpannerBenchDatabase } from './spanner-database.js';
 
 /** The emulator is slow (one transaction at a time): a smaller default than the writer benchmark's. */
 const DEFAULT_SALES = 20_000;
@@ -68,32 +69,12 @@ async function main(options: BenchOptions): Promise<void> {
     },
   });
 
-  const t = performance.now();
-  const generated = generateSales(options.sales);
-  log(
-    `generated ${options.sales} sales (${generated.lines} lines, ${generated.returns} returns) ` +
-      `in ${seconds(t)} s`,
-  );
-  const preloaded = await stream.preload(generated.sales, options.packing);
-  log(
-    `preloaded ${preloaded.messages} messages (${options.packing}) in ${round(preloaded.seconds, 2)} s ` +
-      `(${Math.round(preloaded.messages / preloaded.seconds)} messages/s)`,
-  );
+  const { generated, preloaded } = await generateAndPreload(stream, options, log);
   const prepared = prepareCommits(preloaded.streamed, options.batch);
   const rows = prepared.sales + prepared.lines;
   emit({
     setup: {
-      sales: prepared.sales,
-      lines: prepared.lines,
-      rows,
-      returns: generated.returns,
-      branches: generated.branches,
-      products: generated.products,
-      packing: options.packing,
-      ...(options.packing === 'envelope' && { envelope_max_sales: ENVELOPE_MAX_SALES }),
-      messages: preloaded.messages,
-      payload_mb: round(preloaded.payloadBytes / 2 ** 20, 1),
-      batch: options.batch,
+      ...setupFields(prepared, generated, preloaded, options),
       commits: prepared.commits.length,
       mutations: prepared.mutations,
       mutations_per_commit: Math.round(prepared.mutations / prepared.commits.length),
@@ -288,26 +269,6 @@ function writerEnvOverrides(): Record<string, string> {
         entry[0].startsWith('WRITER_') && !own.has(entry[0]) && entry[1] !== undefined,
     ),
   );
-}
-
-function medianCpu<T extends object>(cpus: readonly T[]): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  for (const key of Object.keys(cpus[0] ?? {})) {
-    const values = cpus.map((c) => (c as Record<string, number | null>)[key]);
-    out[key] = values.some((v) => v === null || v === undefined)
-      ? null
-      : round(median(values as number[]), 2);
-  }
-  return out;
-}
-
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-function seconds(since: number): number {
-  return round((performance.now() - since) / 1000, 2);
 }
 
 let options: BenchOptions | 'help';

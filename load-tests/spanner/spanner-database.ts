@@ -8,6 +8,7 @@ import {
   type SpannerConfig,
   spannerOptions,
 } from '@tally/spanner';
+import { median } from '../common/bench-math.js';
 import type { StoredSummary, StoreTimeline } from '../writer/bench-database.js';
 import type { DrainTarget } from '../writer/writer-drain.js';
 import { type BenchEmulator, EMULATOR_PROCESS } from './emulator.js';
@@ -134,11 +135,4 @@ export class SpannerBenchDatabase implements DrainTarget<CommitTimeline> {
       spanner.close();
     }
   }
-}
-
-/** The median (mean of the middle two for an even count). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >>> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

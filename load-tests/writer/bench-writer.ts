@@ -5,11 +5,12 @@
  * stderr). A benchmark, not a test: it asserts nothing. See load-tests/README.md.
  */
 import os from 'node:os';
+import { median, medianCpu, round } from '../common/bench-math.js';
 import { Cleanup, emit, type Line, progress } from '../common/bench-output.js';
 import { type BareInsertRun, prepareBatches, runBareInsert } from './bare-insert.js';
 import { BenchDatabase, serverFacts } from './bench-database.js';
-import { type BenchOptions, ENVELOPE_MAX_SALES, parseOptions, USAGE } from './options.js';
-import { generateSales } from './sale-generator.js';
+import { type BenchOptions, parseOptions, USAGE } from './options.js';
+import { generateAndPreload, setupFields } from './preload.js';
 import { SalesStream } from './sales-stream.js';
 import { runWriterDrain, type WriterDrainRun } from './writer-drain.js';
 
@@ -56,32 +57,12 @@ async function main(options: BenchOptions): Promise<void> {
     },
   });
 
-  const t = performance.now();
-  const generated = generateSales(options.sales);
-  log(
-    `generated ${options.sales} sales (${generated.lines} lines, ${generated.returns} returns) ` +
-      `in ${seconds(t)} s`,
-  );
-  const preloaded = await stream.preload(generated.sales, options.packing);
-  log(
-    `preloaded ${preloaded.messages} messages (${options.packing}) in ${round(preloaded.seconds, 2)} s ` +
-      `(${Math.round(preloaded.messages / preloaded.seconds)} messages/s)`,
-  );
+  const { generated, preloaded } = await generateAndPreload(stream, options, log);
   const prepared = prepareBatches(preloaded.streamed, options.batch);
   const rows = prepared.sales + prepared.lines;
   emit({
     setup: {
-      sales: prepared.sales,
-      lines: prepared.lines,
-      rows,
-      returns: generated.returns,
-      branches: generated.branches,
-      products: generated.products,
-      packing: options.packing,
-      ...(options.packing === 'envelope' && { envelope_max_sales: ENVELOPE_MAX_SALES }),
-      messages: preloaded.messages,
-      payload_mb: round(preloaded.payloadBytes / 2 ** 20, 1),
-      batch: options.batch,
+      ...setupFields(prepared, generated, preloaded, options),
       repeat: options.repeat,
     },
   });
@@ -229,30 +210,6 @@ function writerDrainLine(
       runs_total_s: runs.map((r) => round(r.totalSeconds, 3)),
     }),
   };
-}
-
-function medianCpu<T extends object>(cpus: readonly T[]): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  for (const key of Object.keys(cpus[0] ?? {})) {
-    const values = cpus.map((c) => (c as Record<string, number | null>)[key]);
-    out[key] = values.some((v) => v === null) ? null : round(median(values as number[]), 2);
-  }
-  return out;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >>> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-function seconds(since: number): number {
-  return round((performance.now() - since) / 1000, 2);
 }
 
 let options: BenchOptions | 'help';
