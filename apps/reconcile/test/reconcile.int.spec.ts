@@ -1,6 +1,6 @@
 import type { Sale, StreamedSale } from '@tally/contracts';
 import { SalesReadRepository, SalesWriteRepository } from '@tally/postgres';
-import { SpannerSalesRepository } from '@tally/spanner';
+import { SpannerSalesRepository, spannerEnv } from '@tally/spanner';
 import {
   makeStreamSale,
   NatsFixture,
@@ -105,10 +105,7 @@ describe('npm run reconcile: Postgres vs Spanner, repaired from the stream (real
     );
     env = {
       DATABASE_URL: pg.url,
-      SPANNER_EMULATOR_HOST: emulator.host,
-      SPANNER_PROJECT_ID: spannerDb.config.projectId,
-      SPANNER_INSTANCE_ID: spannerDb.config.instanceId,
-      SPANNER_DATABASE_ID: spannerDb.config.databaseId,
+      ...spannerEnv(spannerDb.config),
       NATS_URL: TEST_NATS_URL,
       TALLY_STREAM: nats.names.stream,
     };

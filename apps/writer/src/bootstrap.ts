@@ -127,10 +127,7 @@ async function createSink(config: WriterConfig, name: SinkName, logger: Logger):
       // activeSinks() only keeps spanner when it is configured.
       const spanner = config.spanner!;
       const client = SpannerClient.create({
-        projectId: spanner.projectId,
-        instanceId: spanner.instanceId,
-        databaseId: spanner.databaseId,
-        ...(spanner.emulatorHost && { emulatorHost: spanner.emulatorHost }),
+        ...spanner,
         onError: (error) => logger.warn({ err: error.message }, 'Spanner session pool error'),
       });
       try {

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Headers, type Sale } from '@tally/contracts';
 import { SalesReadRepository } from '@tally/postgres';
-import { SpannerSalesRepository } from '@tally/spanner';
+import { SpannerSalesRepository, spannerEnv } from '@tally/spanner';
 import {
   makeStreamSale,
   NatsFixture,
@@ -41,10 +41,7 @@ afterEach(async () => {
 function bothSinks() {
   return startWriter(nats.names, db.url, {
     WRITER_SINKS: 'postgres,spanner',
-    SPANNER_EMULATOR_HOST: spanner.config.emulatorHost,
-    SPANNER_PROJECT_ID: spanner.config.projectId,
-    SPANNER_INSTANCE_ID: spanner.config.instanceId,
-    SPANNER_DATABASE_ID: spanner.config.databaseId,
+    ...spannerEnv(spanner.config),
   });
 }
 

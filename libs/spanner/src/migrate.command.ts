@@ -32,6 +32,16 @@ export function spannerConfigFromEnv(env: Env): SpannerConfig {
   return config;
 }
 
+/** The inverse of spannerConfigFromEnv: the variables that select `config` (for child processes and tests). */
+export function spannerEnv(config: SpannerConfig): Record<string, string> {
+  return {
+    ...(config.emulatorHost && { SPANNER_EMULATOR_HOST: config.emulatorHost }),
+    SPANNER_PROJECT_ID: config.projectId,
+    SPANNER_INSTANCE_ID: config.instanceId,
+    SPANNER_DATABASE_ID: config.databaseId,
+  };
+}
+
 export interface SpannerMigrateIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;

@@ -1,6 +1,7 @@
 import { ConfigError, type Env, envDurationMs, envInt, envString } from '@tally/common';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, type StreamNames } from '@tally/contracts';
 import { DEFAULT_DATABASE_URL } from '@tally/postgres';
+import { type SpannerConfig, spannerConfigFromEnv } from '@tally/spanner';
 
 export const SINK_NAMES = ['postgres', 'spanner'] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
@@ -30,12 +31,7 @@ export interface RetryOptions {
 }
 
 /** Where the Spanner sink writes; absent when Spanner is not configured (the sink is then off). */
-export interface SpannerSinkConfig {
-  readonly projectId: string;
-  readonly instanceId: string;
-  readonly databaseId: string;
-  /** host:port of the Cloud Spanner emulator; unset for real Spanner (application default credentials). */
-  readonly emulatorHost: string | undefined;
+export interface SpannerSinkConfig extends SpannerConfig {
   readonly consumer: string;
   /** Mutations per commit (Spanner's limit is 80,000). */
   readonly maxMutations: number;
@@ -115,15 +111,13 @@ export function loadWriterConfig(env: Env): WriterConfig {
   };
 }
 
+/** Spanner is configured when the emulator host or a project is named; the rest as spanner:migrate reads it. */
 function spannerConfig(env: Env): SpannerSinkConfig | undefined {
-  const emulatorHost = envString(env, 'SPANNER_EMULATOR_HOST', '') || undefined;
-  const projectId = envString(env, 'SPANNER_PROJECT_ID', '');
-  if (!emulatorHost && projectId === '') return undefined;
+  if (envString(env, 'SPANNER_EMULATOR_HOST', '') === '' && envString(env, 'SPANNER_PROJECT_ID', '') === '') {
+    return undefined;
+  }
   return {
-    projectId: projectId || 'tally-local',
-    instanceId: envString(env, 'SPANNER_INSTANCE_ID', 'tally'),
-    databaseId: envString(env, 'SPANNER_DATABASE_ID', 'tally'),
-    emulatorHost,
+    ...spannerConfigFromEnv(env),
     consumer: envString(env, 'WRITER_SPANNER_CONSUMER', 'writer-spanner'),
     maxMutations: envInt(env, 'WRITER_SPANNER_MAX_MUTATIONS', 80_000, { min: 100, max: 80_000 }),
   };
