@@ -14,5 +14,6 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/nats ./nats
 COPY --from=build /app/drizzle ./drizzle
 COPY --from=build /app/libs/spanner/ddl ./libs/spanner/ddl
+COPY --from=build /app/clickhouse ./clickhouse
 COPY package.json ./
 USER node

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -8,6 +9,8 @@ import { promisify } from 'node:util';
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The writer's entry point as `npm run build` emits it. */
 export const WRITER_MAIN = join(REPO_ROOT, 'dist/apps/writer/src/main.js');
+/** The aggregator's entry point, likewise. */
+export const AGGREGATOR_MAIN = join(REPO_ROOT, 'dist/apps/aggregator/src/main.js');
 
 /** `npm run -s build`: compiles every app to dist/ with swc (a few seconds). */
 export async function buildDist(): Promise<void> {
@@ -59,9 +62,14 @@ export class WriterProcess {
     }));
   }
 
-  /** Spawns the writer with exactly `env` (plus PATH); it starts working without further ado. */
-  static start(tag: string, env: Record<string, string>, output: ChildOutput): WriterProcess {
-    const child = spawn(process.execPath, ['--enable-source-maps', WRITER_MAIN], {
+  /** Spawns the app (the writer by default) with exactly `env` (plus PATH); it starts working without further ado. */
+  static start(
+    tag: string,
+    env: Record<string, string>,
+    output: ChildOutput,
+    main = WRITER_MAIN,
+  ): WriterProcess {
+    const child = spawn(process.execPath, ['--enable-source-maps', main], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,4 +108,13 @@ export class WriterProcess {
       clearTimeout(timer);
     }
   }
+}
+
+/** A loopback port free right now, for a child app that must listen where the test can find it. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -16,10 +16,13 @@ import { BasketSimulator } from './simulator/basket-simulator.js';
  * `npm run demo`: Tally on one machine with sample traffic.
  *   input      the simulator: branches and tills selling from the catalog, over the HTTP API
  *   pipeline   ingest → JetStream (stream config applied first) → writer → PostgreSQL
- *              (migrations applied first); the query app reads Postgres back
- *   output     a live line per second; with --sales N --exit, a check that the stream and
- *              Postgres hold every acknowledged sale exactly once; the exit code says whether
- * The Spanner writer, the aggregator and ClickHouse join this command as they are built.
+ *              (migrations applied first); the query app reads Postgres back; the aggregator
+ *              folds the stream into live windows
+ *   output     a live line per second; with --sales N --exit, a check that the stream,
+ *              Postgres and the aggregator's all-time figures hold every acknowledged sale
+ *              exactly once; the exit code says whether
+ *              and flushes it to ClickHouse (embedded chdb in ./data/clickhouse)
+ * The Spanner writer joins this command when an emulator or a project is configured (issue 7).
  */
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: process.env.INGEST_PORT ?? '3000' },
     'writer-port': { type: 'string', default: process.env.WRITER_PORT ?? '3002' },
     'query-port': { type: 'string', default: process.env.QUERY_PORT ?? '3003' },
+    'aggregator-port': { type: 'string', default: process.env.AGGREGATOR_PORT ?? '3001' },
   },
 });
 const rate = Number(args.rate);
@@ -68,13 +72,19 @@ async function main(): Promise<number> {
   const base = `http://127.0.0.1:${port}`;
   const writerBase = `http://127.0.0.1:${args['writer-port']}`;
   const queryBase = `http://127.0.0.1:${args['query-port']}`;
+  const aggregatorBase = `http://127.0.0.1:${args['aggregator-port']}`;
   await Promise.all([
     startApp('ingest', { ...env, INGEST_PORT: String(port) }, base),
     startApp('writer', { ...env, WRITER_PORT: args['writer-port'], WRITER_SINKS: 'postgres' }, writerBase),
     startApp('query', { ...env, QUERY_PORT: args['query-port'] }, queryBase),
+    startApp('aggregator', { ...env, AGGREGATOR_PORT: args['aggregator-port'] }, aggregatorBase),
   ]);
   log(`ingest ready: ${base}  (OpenAPI: ${base}/docs, metrics: ${base}/metrics)`);
   log(`writer ready: ${writerBase}/metrics   query ready: ${queryBase}/docs`);
+  log(`aggregator ready: ${aggregatorBase}/v1/feedback, ${aggregatorBase}/v1/analytics/summary?window=1m`);
+  // The aggregator's all-time count before this run: what it holds from earlier runs.
+  const foldedBefore = await foldedSales(aggregatorBase);
+  const flushedBefore = await salesInClickHouse(aggregatorBase);
   log(`sending ${Number.isFinite(total) ? total : 'endless'} sales at ${rate}/s; Ctrl-C stops`);
 
   const runId = `demo-${Date.now().toString(36)}`;
@@ -137,9 +147,31 @@ async function main(): Promise<number> {
   log(
     `${inPostgres} of them in Postgres; try ${queryBase}/v1/sales?branchId=<branch> with Authorization: Bearer ${apiKey}`,
   );
+  let inAggregator = (await foldedSales(aggregatorBase)) - foldedBefore;
+  while (inAggregator < accepted && Date.now() < deadline && !stopping) {
+    await new Promise((r) => setTimeout(r, 250));
+    inAggregator = (await foldedSales(aggregatorBase)) - foldedBefore;
+  }
+  let inClickHouse = (await salesInClickHouse(aggregatorBase)) - flushedBefore;
+  while (inClickHouse < accepted && Date.now() < deadline && !stopping) {
+    await new Promise((r) => setTimeout(r, 250));
+    inClickHouse = (await salesInClickHouse(aggregatorBase)) - flushedBefore;
+  }
+  log(
+    `${inClickHouse} of them in ClickHouse (embedded, ./data/clickhouse); reports: ${aggregatorBase}/v1/reports`,
+  );
+  const feedback = await getJson(`${aggregatorBase}/v1/feedback?window=15m`);
+  log(
+    `${inAggregator} of them in the aggregator's figures; top categories (15 min): ${JSON.stringify(feedback.categories)}`,
+  );
   await pg.close();
   if (!args.exit) return 0;
-  const ok = failed === 0 && stored === accepted && inPostgres === accepted;
+  const ok =
+    failed === 0 &&
+    stored === accepted &&
+    inPostgres === accepted &&
+    inAggregator === accepted &&
+    inClickHouse === accepted;
   console.log(
     JSON.stringify({
       sent,
@@ -147,6 +179,8 @@ async function main(): Promise<number> {
       failed,
       storedInStream: stored,
       storedInPostgres: inPostgres,
+      inAggregator,
+      inClickHouse,
       agree: ok,
     }),
   );
@@ -168,6 +202,28 @@ async function startApp(name: string, env: NodeJS.ProcessEnv, base: string): Pro
     },
     20_000,
     name,
+  );
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the demo prints what the aggregator answers
+async function getJson(url: string): Promise<any> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` } });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/** Sales and returns in the aggregator's all-time figures. */
+async function foldedSales(aggregatorBase: string): Promise<number> {
+  const summary = await getJson(`${aggregatorBase}/v1/analytics/summary?window=all`);
+  return summary.sales + summary.returns;
+}
+
+/** Sales and returns in ClickHouse, read through the aggregator's daily report (all time). */
+async function salesInClickHouse(aggregatorBase: string): Promise<number> {
+  const report = await getJson(`${aggregatorBase}/v1/reports/daily-revenue-per-branch`);
+  return (report.rows as { sales: string; returns: string }[]).reduce(
+    (n, r) => n + Number(r.sales) + Number(r.returns),
+    0,
   );
 }
 

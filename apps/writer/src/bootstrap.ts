@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, PinoNestLogger } from '@tally/common';
-import { assertStreamReady, NatsClient } from '@tally/nats';
+import { assertStreamReady, JetStreamBatchSource, logNatsStatus, NatsClient } from '@tally/nats';
 import { assertSchemaCurrent, PostgresClient, redactUrl } from '@tally/postgres';
 import { assertSpannerSchemaCurrent, SpannerClient } from '@tally/spanner';
 import { LogController } from 'fastify';
@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import type { SinkName, WriterConfig } from './config/writer.config.js';
 import { WriterMetrics } from './metrics/writer.metrics.js';
 import { JetStreamDeadLetterPublisher } from './pipeline/dead-letter.publisher.js';
-import { JetStreamBatchSource } from './pipeline/jetstream-batch-source.js';
 import type { SaleSink } from './pipeline/sale-sink.js';
 import { SinkWorker } from './pipeline/sink-worker.js';
 import type { SinkWorkerEntry } from './sink-workers.service.js';
@@ -34,10 +33,7 @@ export async function createWriterApp(
     timeoutMs: config.natsConnectTimeoutMs,
     reconnectWaitMs: 500,
     noAsyncTraces: true,
-    onStatus: (status) => {
-      if (status.type === 'disconnect') logger.warn({ server: status.server }, 'NATS disconnected');
-      if (status.type === 'reconnect') logger.info({ server: status.server }, 'NATS reconnected');
-    },
+    onStatus: logNatsStatus(logger),
   });
   const sinks: SaleSink[] = [];
   try {

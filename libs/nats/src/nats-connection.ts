@@ -107,6 +107,20 @@ export class NatsClient {
   }
 }
 
+/** The part of a pino logger the status logging needs. */
+export interface StatusLogger {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
+/** An onStatus that logs disconnects and reconnects, as every app wants. */
+export function logNatsStatus(logger: StatusLogger): (status: Status) => void {
+  return (status) => {
+    if (status.type === 'disconnect') logger.warn({ server: status.server }, 'NATS disconnected');
+    if (status.type === 'reconnect') logger.info({ server: status.server }, 'NATS reconnected');
+  };
+}
+
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Database, Spanner } from '@google-cloud/spanner';
+import { findUp, loadSqlFiles, type SqlFile, SqlFileError, splitStatements } from '@tally/common';
 import {
   databasePath,
   readCallOptions,
@@ -37,60 +36,25 @@ export class SpannerMigrationError extends Error {
   override readonly name = 'SpannerMigrationError';
 }
 
-export interface DdlFile {
-  /** File name without `.sql`, e.g. `0001_create_sales_and_sale_lines`: what SchemaMigrations records. */
-  readonly version: string;
-  readonly statements: readonly string[];
-  /** sha256 of the file's bytes. */
-  readonly checksum: string;
-}
-
-const DDL_FILE = /^(\d{4})_[a-z0-9_]+\.sql$/;
+/** A DDL file of `libs/spanner/ddl/` (see @tally/common sql-files.ts). */
+export type DdlFile = SqlFile;
 
 /** Finds `libs/spanner/ddl` in `from` or the nearest folder above it (the .sql files are not built into dist/). */
 export function findSpannerDdlDir(from: string = process.cwd()): string {
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'libs', 'spanner', 'ddl');
-    if (existsSync(path.join(candidate, '0000_create_schema_migrations.sql'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`cannot find libs/spanner/ddl above ${from}`);
-  }
+  return findUp(path.join('libs', 'spanner', 'ddl'), '0000_create_schema_migrations.sql', from);
 }
 
 /** The DDL files of `dir` in order, each split into statements (`--` comments removed). */
 export function loadDdlFiles(dir: string = findSpannerDdlDir()): DdlFile[] {
-  const names = readdirSync(dir)
-    .filter((name) => name.endsWith('.sql'))
-    .sort();
-  const numbers = new Set<string>();
-  return names.map((name) => {
-    const match = DDL_FILE.exec(name);
-    if (!match) throw new SpannerMigrationError(`${name}: DDL files are named NNNN_<what_it_does>.sql`);
-    if (numbers.has(match[1]!)) throw new SpannerMigrationError(`${name}: number ${match[1]} is used twice`);
-    numbers.add(match[1]!);
-    const text = readFileSync(path.join(dir, name), 'utf8');
-    const statements = splitStatements(text);
-    if (statements.length === 0) throw new SpannerMigrationError(`${name} holds no statement`);
-    return {
-      version: name.slice(0, -'.sql'.length),
-      statements,
-      checksum: createHash('sha256').update(text).digest('hex'),
-    };
-  });
+  try {
+    return loadSqlFiles(dir);
+  } catch (error) {
+    if (error instanceof SqlFileError) throw new SpannerMigrationError(error.message);
+    throw error;
+  }
 }
 
-/**
- * Statements of a DDL file: `--` comments dropped, split at `;`. DDL carries no string literals
- * holding `;` or `--` (keep it that way: this is not a SQL parser).
- */
-export function splitStatements(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.replace(/--.*$/, ''))
-    .join('\n')
-    .split(';')
-    .map((statement) => statement.trim())
-    .filter((statement) => statement !== '');
-}
+export { splitStatements };
 
 export interface SpannerMigrationResult {
   /** Versions applied by this run, in order (empty when the database was current). */

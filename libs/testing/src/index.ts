@@ -1,3 +1,4 @@
+export * from './clickhouse-fixture.js';
 export * from './nats-fixture.js';
 export * from './postgres-fixture.js';
 export * from './sale-factory.js';

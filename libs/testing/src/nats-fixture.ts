@@ -132,7 +132,11 @@ export class NatsFixture {
   }
 
   async dispose(): Promise<void> {
-    for (const stream of [this.names.stream, deadLetterStream(this.names)]) {
+    // The sales and dead-letter streams, and the KV and object-store streams named after them
+    // (the aggregator's checkpoints).
+    const mine: string[] = [];
+    for await (const name of this.jsm.streams.names()) if (name.includes(this.names.stream)) mine.push(name);
+    for (const stream of new Set([this.names.stream, deadLetterStream(this.names), ...mine])) {
       await this.jsm.streams.delete(stream).catch(() => undefined);
     }
     await this.nc.close();

@@ -1,15 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { mountOpenApi as mount } from '@tally/common';
 
 /** OpenAPI at /docs (UI) and /docs-json. */
 export function mountOpenApi(app: INestApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('Tally query')
-    .setDescription(
+  mount(app, {
+    title: 'Tally query',
+    description:
       'Reads of the sales stored in Postgres, within the branches of the caller’s API key. Money is exact decimal text; errors are RFC 9457 problem details.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, config));
+  });
 }

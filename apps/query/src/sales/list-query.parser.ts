@@ -1,5 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
-import { type BranchScope, type FieldProblem, ProblemException, problemType } from '@tally/common';
+import { type BranchScope, type FieldProblem, ProblemException } from '@tally/common';
 import { BRANCH_ID_PATTERN, ID_PATTERN } from '@tally/contracts';
 import type { SalesCursor } from '@tally/postgres';
 import { parseInstant } from './rfc3339.js';
@@ -114,13 +113,7 @@ export function parseSaleIdRequest(saleId: string, raw: RawQuery): string {
 }
 
 export function invalidParameters(errors: readonly FieldProblem[]): ProblemException {
-  return new ProblemException({
-    type: problemType('invalid-parameters'),
-    title: 'The request parameters break a rule',
-    status: HttpStatus.BAD_REQUEST,
-    detail: `${errors.length} parameter(s) break a rule; see errors`,
-    errors,
-  });
+  return ProblemException.invalidParameters(errors);
 }
 
 function parseLimit(value: string | undefined, errors: FieldProblem[]): number {

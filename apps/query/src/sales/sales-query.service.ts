@@ -44,19 +44,7 @@ export class SalesQueryService {
 
   async list(params: ListParams, caller: Caller): Promise<SalesListReply> {
     if (params.branchId !== undefined && !scopeAllows(caller.scope, params.branchId)) {
-      throw new ProblemException({
-        type: problemType('forbidden-branch'),
-        title: 'This API key may not read that branch',
-        status: HttpStatus.FORBIDDEN,
-        detail: `branch ${params.branchId} is not among the key's branches`,
-        errors: [
-          {
-            pointer: '/query/branchId',
-            rule: 'forbidden-branch',
-            message: `this API key may not read branch ${params.branchId}`,
-          },
-        ],
-      });
+      throw ProblemException.forbiddenBranch(params.branchId);
     }
     const page = await this.read(caller, () => this.sales.list(params));
     return {

@@ -1,10 +1,10 @@
 import { encodeEnvelope, Headers, type Sale, type StreamedSale } from '@tally/contracts';
+import type { BatchSource, ConsumerState, InboundMessage } from '@tally/nats';
 import { makeStreamSale } from '@tally/testing';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WriterMetrics } from '../metrics/writer.metrics.js';
 import type { DeadLetterPublisher } from './dead-letter.publisher.js';
-import type { BatchSource, ConsumerState, InboundMessage } from './inbound-message.js';
 import type { DeadLetter, SaleSink, WriteResult } from './sale-sink.js';
 import { SinkWorker } from './sink-worker.js';
 

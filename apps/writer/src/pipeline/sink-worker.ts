@@ -1,10 +1,10 @@
 import { decodeEnvelope, encodeEnvelope, Headers, type StreamedSale } from '@tally/contracts';
+import type { BatchSource, ConsumerState, InboundMessage } from '@tally/nats';
 import type { Logger } from 'pino';
 import type { RetryOptions } from '../config/writer.config.js';
 import type { WriterMetrics } from '../metrics/writer.metrics.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { DeadLetterPublisher } from './dead-letter.publisher.js';
-import type { BatchSource, ConsumerState, InboundMessage } from './inbound-message.js';
 import type { DeadLetter, SaleSink } from './sale-sink.js';
 
 /**

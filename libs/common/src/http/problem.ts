@@ -44,6 +44,34 @@ export class ProblemException extends HttpException {
     });
   }
 
+  /** 400: query or path parameters that break a rule, each named with its rule. */
+  static invalidParameters(errors: readonly FieldProblem[]): ProblemException {
+    return new ProblemException({
+      type: problemType('invalid-parameters'),
+      title: 'The request parameters break a rule',
+      status: HttpStatus.BAD_REQUEST,
+      detail: `${errors.length} parameter(s) break a rule; see errors`,
+      errors,
+    });
+  }
+
+  /** 403: a branch-scoped key named a branch outside its scope. */
+  static forbiddenBranch(branchId: string): ProblemException {
+    return new ProblemException({
+      type: problemType('forbidden-branch'),
+      title: 'This API key may not read that branch',
+      status: HttpStatus.FORBIDDEN,
+      detail: `branch ${branchId} is not among the key's branches`,
+      errors: [
+        {
+          pointer: '/query/branchId',
+          rule: 'forbidden-branch',
+          message: `this API key may not read branch ${branchId}`,
+        },
+      ],
+    });
+  }
+
   static unavailable(
     detail: string,
     retryAfterSeconds: number,

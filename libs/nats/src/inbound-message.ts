@@ -1,5 +1,5 @@
 /**
- * The part of a JetStream message (`JsMsg`) a sink worker uses, so unit tests can hand it strict
+ * The part of a JetStream message (`JsMsg`) a consumer loop uses, so unit tests can hand it strict
  * fakes. Settling: ack (stored), nak (hand back), term (never again: it went to dead letters);
  * working() keeps a message held through an outage.
  */

@@ -1,5 +1,4 @@
 import type { Consumer } from '@nats-io/jetstream';
-import type { BatchOptions } from '../config/writer.config.js';
 import type { BatchSource, ConsumerState, InboundMessage } from './inbound-message.js';
 
 /** The sales stream's max_msg_size: the size assumed before any message has been seen. */
@@ -21,6 +20,16 @@ const SMALLEST_MESSAGE = 128;
  * at 100 messages, and the client then waits for missed heartbeats (~1.5 s) before returning.
  * Measured in test/e2e: a writer pulling that way stored one-sale messages at ~65/s.
  */
+/** How big one pull may be. */
+export interface PullBudget {
+  /** Messages per pull at most. */
+  readonly maxMessages: number;
+  /** Target bytes per pull, which sizes the pull's message count; must fit the largest message. */
+  readonly maxBytes: number;
+  /** How long one pull waits to fill up (JetStream's minimum is 1 s). */
+  readonly maxWaitMs: number;
+}
+
 export class JetStreamBatchSource implements BatchSource {
   #meanSize = LARGEST_MESSAGE;
   /** Messages the consumer still had after the last one received (its delivery info). */
@@ -28,7 +37,7 @@ export class JetStreamBatchSource implements BatchSource {
 
   constructor(
     private readonly consumer: Consumer,
-    private readonly batch: BatchOptions,
+    private readonly batch: PullBudget,
   ) {}
 
   /**

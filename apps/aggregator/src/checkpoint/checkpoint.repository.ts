@@ -1,0 +1,153 @@
+import { type KV, Kvm } from '@nats-io/kv';
+import { type ObjectStore, Objm } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/**
+ * Where the aggregator's checkpoints live, in NATS itself (no other store to run):
+ *
+ * - KV bucket `<bucket>`: per consumer, a small pointer `<consumer>.checkpoint` (the stream
+ *   sequence the snapshot covers and the snapshot object's name) and a lease `<consumer>.lease`
+ *   (which instance folds the consumer, until when).
+ * - Object store `<bucket>_snapshots`: the snapshots themselves, chunked, so a state of any size
+ *   fits (a KV value is limited to the server's max payload, 1 MiB by default).
+ *
+ * A checkpoint is written object first, pointer second, with a compare-and-set on the pointer's
+ * revision: a crash between the two leaves an orphan object (deleted by the next checkpoint)
+ * and the previous pointer, which is still whole. The compare-and-set also fences a second
+ * instance that somehow folds the same consumer: its write fails instead of overwriting.
+ */
+export interface CheckpointPointer {
+  /** Every message of the consumer's filter up to this stream sequence is in the snapshot. */
+  readonly seq: number;
+  readonly object: string;
+  readonly layout: string;
+  readonly takenAt: string;
+  readonly bytes: number;
+  readonly instanceId: string;
+}
+
+export interface LoadedCheckpoint {
+  readonly pointer: CheckpointPointer;
+  readonly revision: number;
+  /** Undefined when the pointer names an object that is gone. */
+  readonly snapshot: Uint8Array | undefined;
+}
+
+export interface Lease {
+  readonly instanceId: string;
+  readonly expiresAt: number;
+}
+
+export class CheckpointConflictError extends Error {
+  override readonly name = 'CheckpointConflictError';
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class CheckpointRepository {
+  private constructor(
+    private readonly kv: KV,
+    private readonly objects: ObjectStore,
+  ) {}
+
+  static async open(nc: NatsConnection, bucket: string): Promise<CheckpointRepository> {
+    const kv = await new Kvm(nc).create(bucket, {
+      history: 1,
+      description: 'Tally aggregator checkpoints and leases',
+    });
+    const objects = await new Objm(nc).create(`${bucket}_snapshots`, {
+      description: 'Tally aggregator window snapshots',
+    });
+    return new CheckpointRepository(kv, objects);
+  }
+
+  async load(consumer: string): Promise<LoadedCheckpoint | undefined> {
+    const entry = await this.kv.get(pointerKey(consumer));
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    const pointer = JSON.parse(decoder.decode(entry.value)) as CheckpointPointer;
+    const snapshot = (await this.objects.getBlob(pointer.object)) ?? undefined;
+    return { pointer, revision: entry.revision, snapshot };
+  }
+
+  /**
+   * Stores a snapshot and moves the pointer to it if the pointer is still at `revision` (0: no
+   * pointer yet). Returns the new revision; throws CheckpointConflictError if someone else moved it.
+   */
+  async save(
+    consumer: string,
+    revision: number,
+    pointer: Omit<CheckpointPointer, 'object' | 'bytes'>,
+    snapshot: Uint8Array,
+    previousObject: string | undefined,
+  ): Promise<{ revision: number; pointer: CheckpointPointer }> {
+    const object = `${consumer}-${pointer.seq}-${Date.now()}`;
+    await this.objects.putBlob({ name: object }, snapshot);
+    const full: CheckpointPointer = { ...pointer, object, bytes: snapshot.length };
+    const value = encoder.encode(JSON.stringify(full));
+    let next: number;
+    try {
+      next =
+        revision === 0
+          ? await this.kv.create(pointerKey(consumer), value)
+          : await this.kv.update(pointerKey(consumer), value, revision);
+    } catch (error) {
+      await this.objects.delete(object).catch(() => undefined);
+      throw new CheckpointConflictError(
+        `checkpoint of consumer ${consumer} moved since revision ${revision}: another instance is folding it (${(error as Error).message})`,
+      );
+    }
+    if (previousObject !== undefined && previousObject !== object) {
+      await this.objects.delete(previousObject).catch(() => undefined);
+    }
+    return { revision: next, pointer: full };
+  }
+
+  /**
+   * Takes or renews the consumer's lease for `instanceId`. Succeeds if the lease is free,
+   * expired, or already this instance's (a restart of the same instance takes it at once);
+   * otherwise returns the holder.
+   */
+  async acquireLease(
+    consumer: string,
+    instanceId: string,
+    ttlMs: number,
+    now: number = Date.now(),
+  ): Promise<{ ok: true } | { ok: false; holder: Lease }> {
+    const key = leaseKey(consumer);
+    const entry = await this.kv.get(key);
+    const lease: Lease = { instanceId, expiresAt: now + ttlMs };
+    const value = encoder.encode(JSON.stringify(lease));
+    try {
+      if (entry === null || entry.operation !== 'PUT') {
+        await (entry === null ? this.kv.create(key, value) : this.kv.update(key, value, entry.revision));
+        return { ok: true };
+      }
+      const holder = JSON.parse(decoder.decode(entry.value)) as Lease;
+      if (holder.instanceId !== instanceId && holder.expiresAt > now) return { ok: false, holder };
+      await this.kv.update(key, value, entry.revision);
+      return { ok: true };
+    } catch {
+      // Someone wrote the lease between our read and our write: read it again next time.
+      const again = await this.kv.get(key);
+      const holder = again?.operation === 'PUT' ? (JSON.parse(decoder.decode(again.value)) as Lease) : lease;
+      return holder.instanceId === instanceId ? { ok: true } : { ok: false, holder };
+    }
+  }
+
+  async releaseLease(consumer: string, instanceId: string): Promise<void> {
+    const entry = await this.kv.get(leaseKey(consumer));
+    if (entry === null || entry.operation !== 'PUT') return;
+    const holder = JSON.parse(decoder.decode(entry.value)) as Lease;
+    if (holder.instanceId === instanceId)
+      await this.kv.delete(leaseKey(consumer), { previousSeq: entry.revision });
+  }
+}
+
+function pointerKey(consumer: string): string {
+  return `${consumer}.checkpoint`;
+}
+
+function leaseKey(consumer: string): string {
+  return `${consumer}.lease`;
+}

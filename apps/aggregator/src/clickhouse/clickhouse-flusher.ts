@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import type { ClickHouseClient } from '@tally/clickhouse';
+import type { Logger } from 'pino';
+import type { Durable, FoldedBatch, FoldedBatchSink } from '../pipeline/folded-batch.js';
+import { type SaleLineRow, saleLineRows } from './sale-line-rows.js';
+
+/**
+ * The ClickHouse flush: folded batches → blocks of `sale_lines` rows → one INSERT per block →
+ * the per-minute rollup recomputed for the cells the block touched → the messages acked.
+ *
+ * Flush triggers, explicitly: a block is cut when it holds `maxRows` rows, or `maxMessages`
+ * messages (kept below the consumer's max_ack_pending, which would otherwise stop deliveries
+ * while the block waits), or when its first batch has waited `maxWaitMs`, and at shutdown.
+ *
+ * Never double counted, whatever fails:
+ * - A failed INSERT is retried as the identical block with the same deduplication token until
+ *   it succeeds; it is never merged into the next block (a merged block would carry a new token,
+ *   defeating ClickHouse's insert deduplication). Meanwhile the messages are kept from
+ *   redelivery with working().
+ * - Rows a crash made us insert twice (inserted, killed before the ack, redelivered in another
+ *   block) collapse in the ReplacingMergeTree, and every reader uses FINAL.
+ * - The rollup is written as absolute totals recomputed from `sale_lines FINAL`, so a replayed
+ *   block rewrites the same values instead of adding them again.
+ *
+ * Back-pressure: one block is being written at a time; while it is, the next fills up to the
+ * same bounds, and then accept() waits, so the consumer loop stops fetching and memory stays
+ * bounded by two blocks.
+ */
+export interface FlushOptions {
+  readonly maxRows: number;
+  readonly maxMessages: number;
+  readonly maxWaitMs: number;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  /**
+   * Fault injection for crash tests (AGGREGATOR_FAULT_KILL=<point>:<blocks>); never set in
+   * production. After storing `blocks` blocks the process SIGKILLs itself: `after-insert` at once,
+   * between the insert and the acks; `with-buffer` as soon as the next block holds a batch, so
+   * accepted but unflushed (and so unacked) sales die with it.
+   */
+  readonly fault?: { readonly point: 'after-insert' | 'with-buffer'; readonly blocks: number } | undefined;
+}
+
+export interface FlushMetrics {
+  flushed(rows: number, seconds: number): void;
+  failed(): void;
+}
+
+interface Block {
+  readonly rows: SaleLineRow[];
+  readonly batches: FoldedBatch[];
+  messages: number;
+  readonly done: Deferred;
+  readonly startedAt: number;
+}
+
+export class ClickHouseFlusher implements FoldedBatchSink {
+  readonly name = 'clickhouse';
+  /** The block filling up. */
+  #open: Block | undefined;
+  /** Whether a block is being written (one at a time). */
+  #busy = false;
+  /** The open block's wait ran out while another block was being written. */
+  #due = false;
+  #timer: NodeJS.Timeout | undefined;
+  #closing = false;
+  #lastVersion = 0;
+  #stored = 0;
+  /** accept() calls waiting for room, and close() waiting for the end. */
+  #waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly options: FlushOptions,
+    private readonly metrics: FlushMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async accept(batch: FoldedBatch): Promise<Durable> {
+    // Back-pressure: a full block waits for the one being written; so does the caller.
+    while (this.#open !== undefined && this.isFull(this.#open)) await this.changed();
+    this.#open ??= this.newBlock();
+    const block = this.#open;
+    for (const streamed of batch.sales) block.rows.push(...saleLineRows(streamed));
+    block.batches.push(batch);
+    block.messages += batch.messages.length;
+    if (this.options.fault?.point === 'with-buffer') this.maybeKill(batch.messages.length > 0);
+    if (this.isFull(block)) {
+      this.cut();
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#due = true;
+        this.cut();
+      }, this.options.maxWaitMs);
+    }
+    return { durable: block.done.promise };
+  }
+
+  /**
+   * Writes what is buffered and waits for it. A write that fails now is not retried: its
+   * messages stay unacked and come back after a restart.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.cut();
+    while (this.#busy || this.#open !== undefined) await this.changed();
+  }
+
+  private maybeKill(now: boolean): void {
+    if (now && this.#stored >= this.options.fault!.blocks) process.kill(process.pid, 'SIGKILL');
+  }
+
+  private isFull(block: Block): boolean {
+    return block.rows.length >= this.options.maxRows || block.messages >= this.options.maxMessages;
+  }
+
+  private newBlock(): Block {
+    return { rows: [], batches: [], messages: 0, done: deferred(), startedAt: Date.now() };
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Starts writing the open block, unless one is being written (then it goes next). */
+  private cut(): void {
+    const block = this.#open;
+    if (this.#busy || block === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#due = false;
+    this.#open = undefined;
+    this.#busy = true;
+    this.notify();
+    void this.writeUntilStored(block)
+      .then(
+        () => block.done.resolve(),
+        (error: Error) => block.done.reject(error),
+      )
+      .finally(() => {
+        this.#busy = false;
+        const next = this.#open;
+        if (next !== undefined && (this.isFull(next) || this.#due || this.#closing)) this.cut();
+        this.notify();
+      });
+  }
+
+  private async writeUntilStored(block: Block): Promise<void> {
+    if (block.rows.length === 0) return;
+    const token = blockToken(block);
+    let waitMs = this.options.retryMinMs;
+    for (;;) {
+      const started = performance.now();
+      try {
+        await this.client.insert('sale_lines', block.rows, token);
+        await this.refreshRollup(block.rows);
+        this.metrics.flushed(block.rows.length, (performance.now() - started) / 1000);
+        this.#stored++;
+        if (this.options.fault?.point === 'after-insert') this.maybeKill(true);
+        return;
+      } catch (error) {
+        this.metrics.failed();
+        if (this.#closing) throw error;
+        this.logger.warn(
+          { err: (error as Error).message, rows: block.rows.length, token, waitMs },
+          'ClickHouse flush failed; retrying the identical block',
+        );
+        for (const batch of block.batches) for (const m of batch.messages) m.working();
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(this.options.retryMaxMs, waitMs * 2);
+      }
+    }
+  }
+
+  /**
+   * Rewrites the rollup cells (branch × minute) the rows touched with their absolute totals over
+   * every deduplicated raw row: idempotent, so a replay changes nothing.
+   */
+  private async refreshRollup(rows: readonly SaleLineRow[]): Promise<void> {
+    const branches = new Set<string>();
+    const cells = new Set<string>();
+    let min = '9999';
+    let max = '0000';
+    for (const row of rows) {
+      const minute = `${row.occurred_at.slice(0, 16)}:00`;
+      branches.add(row.branch_id);
+      cells.add(`${row.branch_id}\u0000${minute}`);
+      if (minute < min) min = minute;
+      if (minute > max) max = minute;
+    }
+    const [cellBranches, cellMinutes] = [[] as string[], [] as string[]];
+    for (const cell of cells) {
+      const [branch, minute] = cell.split('\u0000') as [string, string];
+      cellBranches.push(branch);
+      cellMinutes.push(minute);
+    }
+    this.#lastVersion = Math.max(Date.now(), this.#lastVersion + 1);
+    await this.client.command(
+      `INSERT INTO sales_minute
+       SELECT toStartOfMinute(occurred_at) AS minute, branch_id, category, product_id,
+              countIf(kind = 'sale') AS lines, uniqExactIf(sale_id, kind = 'sale') AS sales,
+              sum(net_quantity) AS net_units, sum(net_amount) AS net_revenue, {version:UInt64} AS version
+       FROM sale_lines FINAL
+       WHERE branch_id IN {branches:Array(String)}
+         AND occurred_at >= {min:DateTime} AND occurred_at < {max:DateTime} + 60
+         AND (branch_id, toStartOfMinute(occurred_at)) IN (
+               SELECT tupleElement(cell, 1), tupleElement(cell, 2)
+               FROM (SELECT arrayJoin(arrayZip({cellBranches:Array(String)}, {cellMinutes:Array(DateTime)})) AS cell))
+       GROUP BY minute, branch_id, category, product_id`,
+      {
+        version: this.#lastVersion,
+        branches: [...branches],
+        min,
+        max,
+        cellBranches,
+        cellMinutes,
+      },
+    );
+  }
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // The service handles the rejection; this keeps an unobserved one from crashing the process.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** The same block always gets the same token: its sales' stream sequences and row keys. */
+function blockToken(block: Block): string {
+  const hash = createHash('sha256');
+  for (const row of block.rows) hash.update(`${row.stream_seq}/${row.sale_id}/${row.line_no};`);
+  const first = block.rows[0]!.stream_seq;
+  const last = block.rows.at(-1)!.stream_seq;
+  return `sale_lines-${first}-${last}-${block.rows.length}-${hash.digest('hex').slice(0, 16)}`;
+}

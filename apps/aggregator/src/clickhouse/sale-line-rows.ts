@@ -1,0 +1,74 @@
+import type { StreamedSale } from '@tally/contracts';
+
+/** One row of `sale_lines` (clickhouse/migrations/0001), as JSONEachRow. */
+export interface SaleLineRow {
+  readonly sale_id: string;
+  readonly line_no: number;
+  readonly kind: 'sale' | 'return';
+  readonly sign: 1 | -1;
+  readonly original_sale_id: string;
+  readonly branch_id: string;
+  readonly register_id: string;
+  readonly cashier_id: string;
+  readonly customer_id: string;
+  readonly buyer_country: string;
+  readonly seller_country: string;
+  readonly payment_method: string;
+  readonly currency: string;
+  readonly product_id: string;
+  readonly product_name: string;
+  readonly category: string;
+  readonly brand: string;
+  readonly quantity: number;
+  readonly unit_price: string;
+  readonly discount: string;
+  readonly amount: string;
+  readonly net_quantity: number;
+  readonly net_amount: string;
+  readonly occurred_at: string;
+  readonly received_at: string;
+  readonly stream_seq: number;
+  /** ReplacingMergeTree keeps the highest version: the earliest stream message wins, as in Postgres. */
+  readonly version: number;
+}
+
+/** The sale's lines as rows: money as decimal text (exact), signed net figures for returns. */
+export function saleLineRows({ sale, streamSeq }: StreamedSale): SaleLineRow[] {
+  const sign = sale.kind === 'return' ? -1 : 1;
+  const occurredAt = clickHouseTime(sale.occurredAt);
+  const receivedAt = clickHouseTime(sale.receivedAt);
+  return sale.lines.map((line) => ({
+    sale_id: sale.saleId,
+    line_no: line.lineNo,
+    kind: sale.kind,
+    sign,
+    original_sale_id: sale.originalSaleId ?? '',
+    branch_id: sale.branchId,
+    register_id: sale.registerId ?? '',
+    cashier_id: sale.cashierId ?? '',
+    customer_id: sale.customerId ?? '',
+    buyer_country: sale.buyerCountry ?? '',
+    seller_country: sale.sellerCountry ?? '',
+    payment_method: sale.paymentMethod ?? '',
+    currency: sale.currency,
+    product_id: line.productId,
+    product_name: line.productName ?? '',
+    category: line.category,
+    brand: line.brand ?? '',
+    quantity: line.quantity,
+    unit_price: line.unitPrice,
+    discount: line.discount,
+    amount: line.amount,
+    net_quantity: sign * line.quantity,
+    net_amount: sign < 0 && line.amount !== '0' ? `-${line.amount}` : line.amount,
+    occurred_at: occurredAt,
+    received_at: receivedAt,
+    stream_seq: streamSeq,
+    version: Number.MAX_SAFE_INTEGER - streamSeq,
+  }));
+}
+
+/** RFC 3339 (any offset) → `YYYY-MM-DD hh:mm:ss.sss` in UTC, what DateTime64(3, 'UTC') parses. */
+export function clickHouseTime(rfc3339: string): string {
+  return new Date(Date.parse(rfc3339)).toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -1,0 +1,295 @@
+import type { NatsClient } from '@tally/nats';
+import { JetStreamBatchSource } from '@tally/nats';
+import type { Logger } from 'pino';
+import {
+  CheckpointConflictError,
+  type CheckpointPointer,
+  type CheckpointRepository,
+} from '../checkpoint/checkpoint.repository.js';
+import type { AggregatorConfig } from '../config/aggregator.config.js';
+import type { AggregatorMetrics } from '../metrics/aggregator.metrics.js';
+import { decodeSnapshot, encodeSnapshot, SnapshotLayoutError } from '../windows/snapshot.codec.js';
+import { layoutFingerprint } from '../windows/window-spec.js';
+import { WindowState } from '../windows/window-state.js';
+import type { FoldedBatchSink } from './folded-batch.js';
+import { SalesFolder } from './sales-folder.js';
+import { replayStream } from './stream-replay.js';
+
+/**
+ * The aggregator's life, top to bottom:
+ *
+ *   lease      take the consumer's lease (one instance folds a consumer at a time)
+ *   restore    load the last snapshot: figures + the stream sequence S they cover
+ *   replay     read the stream from S+1 to its end (ordered consumer), folding each message
+ *   checkpoint store a snapshot at once (its compare-and-set fences a concurrent instance)
+ *   serve      ready: the API answers from memory
+ *   loop       pull a batch from the durable consumer → fold (skip sequences ≤ the applied one)
+ *              → hand the batch to the FoldedBatchSinks (ClickHouse) → ack
+ *   timers     every tick: move the windows' clock; every interval: checkpoint; lease renewal
+ *   stop       finish the batch in hand, checkpoint, release the lease
+ *
+ * A SIGKILL at any instant loses nothing: the figures are rebuilt from the last snapshot and
+ * the stream after it, and sequence-based skipping keeps any sale from counting twice.
+ */
+export class AggregatorService {
+  #folder: SalesFolder | undefined;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #revision = 0;
+  #pointer: CheckpointPointer | undefined;
+  #checkpointing: Promise<void> | undefined;
+  #lastCheckpointAt = 0;
+  #fatal: Error | undefined;
+  #lastLagPoll = 0;
+  #stopping = false;
+  /** Acks waiting for the batch sinks. */
+  readonly #settling = new Set<Promise<void>>();
+
+  constructor(
+    private readonly config: AggregatorConfig,
+    private readonly nats: NatsClient,
+    private readonly checkpoints: CheckpointRepository,
+    private readonly metrics: AggregatorMetrics,
+    private readonly sinks: readonly FoldedBatchSink[],
+    private readonly logger: Logger,
+  ) {}
+
+  /** Ready once recovered, until stopped or fenced. */
+  get ready(): boolean {
+    return this.#folder !== undefined && this.#running && this.#fatal === undefined;
+  }
+
+  /** The folder, once recovered; undefined while starting. */
+  get folder(): SalesFolder | undefined {
+    return this.ready ? this.#folder : undefined;
+  }
+
+  async start(): Promise<void> {
+    const started = performance.now();
+    await this.takeLease();
+    const { state, seq } = await this.restore();
+    this.assertNotStopping();
+    const folder = new SalesFolder(state, seq, this.metrics, this.logger);
+    const fromSeq = seq + 1;
+    const replayed = await replayStream(
+      this.nats.js,
+      this.config.names.stream,
+      this.config.filterSubject,
+      fromSeq,
+      (message) => folder.fold(message, 'replayed'),
+    );
+    this.assertNotStopping();
+    folder.tick(Date.now());
+    this.#folder = folder;
+    await this.checkpoint();
+    this.assertNotStopping();
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.recoverySeconds.set(seconds);
+    this.logger.info(
+      { fromSeq, replayed, appliedThrough: folder.appliedThrough, seconds: Number(seconds.toFixed(3)) },
+      'figures recovered: serving',
+    );
+    this.#running = true;
+    const consumer = await this.nats.js.consumers.get(this.config.names.stream, this.config.consumer);
+    const source = new JetStreamBatchSource(consumer, this.config.pull);
+    this.#loop = this.run(source);
+    this.every(this.config.tickMs, () => folder.tick(Date.now()));
+    this.every(
+      this.config.checkpoint.intervalMs,
+      () => void this.checkpoint().catch((e) => this.checkpointFailed(e)),
+    );
+    this.every(Math.floor(this.config.checkpoint.leaseTtlMs / 3), () => void this.renewLease());
+    this.every(1000, () => {
+      this.metrics.stateKeys.set(folder.windows.keyCount);
+      this.metrics.checkpointAge.set((Date.now() - this.#lastCheckpointAt) / 1000);
+    });
+    this.every(this.config.lagPollMs, () => void this.pollLag(source));
+  }
+
+  /** Whether stop() was called: a start still waiting for the lease gives up. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const wasRunning = this.#running;
+    this.#running = false;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#loop;
+    await Promise.allSettled(this.sinks.map((sink) => sink.close()));
+    await Promise.allSettled(this.#settling);
+    if (wasRunning && this.#fatal === undefined) {
+      await this.#checkpointing?.catch(() => undefined);
+      await this.checkpoint().catch((error) => this.logger.error({ err: error }, 'final checkpoint failed'));
+      await this.checkpoints
+        .releaseLease(this.config.consumer, this.config.instanceId)
+        .catch((error) => this.logger.warn({ err: error }, 'lease release failed; it expires by itself'));
+    }
+  }
+
+  private async run(source: JetStreamBatchSource): Promise<void> {
+    const folder = this.#folder!;
+    let failures = 0;
+    while (this.#running) {
+      try {
+        const messages = await source.fetch();
+        if (messages.length === 0) continue;
+        const now = Date.now();
+        folder.tick(now);
+        const sales = messages.flatMap((m) => folder.fold(m, 'applied', now));
+        if (this.sinks.length === 0) {
+          for (const message of messages) message.ack();
+        } else {
+          // Acked once every sink holds the batch durably; meanwhile the loop fetches on.
+          const accepted = await Promise.all(this.sinks.map((sink) => sink.accept({ sales, messages })));
+          const settled = Promise.all(accepted.map((a) => a.durable)).then(
+            () => {
+              for (const message of messages) message.ack();
+            },
+            // Only at shutdown: unacked, the messages are delivered again after a restart.
+            (error) =>
+              this.logger.warn({ err: (error as Error).message }, 'batch not stored by a sink: left unacked'),
+          );
+          this.#settling.add(settled);
+          void settled.finally(() => this.#settling.delete(settled));
+        }
+        failures = 0;
+      } catch (error) {
+        if (!this.#running) break;
+        failures++;
+        const waitMs = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+        this.logger.warn({ err: (error as Error).message, waitMs }, 'pull or batch sink failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  /** Stores a snapshot of the figures with the sequence they cover. One at a time. */
+  checkpoint(): Promise<void> {
+    if (this.#checkpointing !== undefined) return this.#checkpointing;
+    const folder = this.#folder;
+    if (folder === undefined || this.#fatal !== undefined) return Promise.resolve();
+    const started = performance.now();
+    // Synchronous: the snapshot and the sequence it covers are taken between two batches.
+    const seq = folder.appliedThrough;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeSnapshot(folder.windows);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#checkpointing = this.checkpoints
+      .save(
+        this.config.consumer,
+        this.#revision,
+        {
+          seq,
+          layout: layoutFingerprint(this.config.layout),
+          takenAt: new Date().toISOString(),
+          instanceId: this.config.instanceId,
+        },
+        bytes,
+        this.#pointer?.object,
+      )
+      .then(({ revision, pointer }) => {
+        this.#revision = revision;
+        this.#pointer = pointer;
+        this.#lastCheckpointAt = Date.now();
+        this.metrics.checkpointBytes.set(bytes.length);
+        this.metrics.checkpointSeconds.observe((performance.now() - started) / 1000);
+      })
+      .finally(() => {
+        this.#checkpointing = undefined;
+      });
+    return this.#checkpointing;
+  }
+
+  private async restore(): Promise<{ state: WindowState; seq: number }> {
+    const fresh = { state: new WindowState(this.config.layout, Date.now()), seq: 0 };
+    const loaded = await this.checkpoints.load(this.config.consumer);
+    if (loaded === undefined) {
+      this.logger.info('no checkpoint: folding the stream from its start');
+      return fresh;
+    }
+    this.#revision = loaded.revision;
+    this.#pointer = loaded.pointer;
+    if (loaded.snapshot === undefined) {
+      this.logger.warn(
+        { object: loaded.pointer.object },
+        'checkpoint object missing: folding the stream from its start',
+      );
+      return fresh;
+    }
+    try {
+      const state = decodeSnapshot(loaded.snapshot, this.config.layout);
+      this.logger.info({ seq: loaded.pointer.seq, bytes: loaded.pointer.bytes }, 'snapshot restored');
+      return { state, seq: loaded.pointer.seq };
+    } catch (error) {
+      const why = error instanceof SnapshotLayoutError ? 'window layout changed' : 'snapshot unreadable';
+      this.logger.warn({ err: (error as Error).message }, `${why}: folding the stream from its start`);
+      return fresh;
+    }
+  }
+
+  private async takeLease(): Promise<void> {
+    const { consumer, instanceId, checkpoint } = this.config;
+    for (;;) {
+      if (this.#stopping) throw new Error('stopped while waiting for the lease');
+      const lease = await this.checkpoints.acquireLease(consumer, instanceId, checkpoint.leaseTtlMs);
+      if (lease.ok) return;
+      this.logger.warn(
+        { consumer, holder: lease.holder.instanceId, until: new Date(lease.holder.expiresAt).toISOString() },
+        'another instance folds this consumer; waiting for its lease to lapse (give each instance its own AGGREGATOR_CONSUMER to scale out)',
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, checkpoint.leaseTtlMs / 3)));
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    const { consumer, instanceId, checkpoint } = this.config;
+    try {
+      const lease = await this.checkpoints.acquireLease(consumer, instanceId, checkpoint.leaseTtlMs);
+      if (!lease.ok)
+        this.fail(new CheckpointConflictError(`lease of ${consumer} taken by ${lease.holder.instanceId}`));
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'lease renewal failed; retrying');
+    }
+  }
+
+  private async pollLag(source: JetStreamBatchSource): Promise<void> {
+    if (Date.now() - this.#lastLagPoll < this.config.lagPollMs / 2) return;
+    this.#lastLagPoll = Date.now();
+    try {
+      this.metrics.lag.set((await source.info()).pending);
+    } catch {
+      // Lag is informative; the next poll tries again.
+    }
+  }
+
+  /** A stop() during start: give up before folding (stop() found nothing running to stop). */
+  private assertNotStopping(): void {
+    if (this.#stopping) throw new Error('stopped during start');
+  }
+
+  private checkpointFailed(error: unknown): void {
+    if (error instanceof CheckpointConflictError) this.fail(error);
+    else this.logger.warn({ err: (error as Error).message }, 'checkpoint failed; the next interval retries');
+  }
+
+  /** Another instance took over: stop folding (figures would diverge), stay up to say so. */
+  private fail(error: unknown): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = error as Error;
+    this.#running = false;
+    this.logger.error({ err: (error as Error).message }, 'fenced out by another instance: stopped folding');
+  }
+
+  private every(ms: number, run: () => void): void {
+    const timer = setInterval(run, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+}

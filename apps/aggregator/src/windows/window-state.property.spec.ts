@@ -1,0 +1,453 @@
+import { fromUnits, type Sale, type SaleInput, type SaleLineInput, toUnits } from '@tally/contracts';
+import { makeStreamSale } from '@tally/testing';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { contributionOf } from './sale-contribution.js';
+import { restoreState, type StateSnapshot, snapshotOf } from './snapshot.codec.js';
+import { DEFAULT_LIMITS, productOf, type SummaryLimits, summaryOf, totalsOf } from './summary.js';
+import { WINDOW_NAMES, type WindowName, windowLayout } from './window-spec.js';
+import { ALL_BRANCHES, WindowState } from './window-state.js';
+
+// The engine against a brute-force oracle. The oracle below never calls the engine: it walks the
+// raw sales with bigint decimals (toUnits) and decides window membership from the rule alone.
+//
+// Membership rule, at the final clock F: a sale counts in a rolling window iff it is live
+// (occurredAt ≥ receivedAt − lateness) and its bucket index i = ⌊occurredAt / bucketMs⌋ lies in
+// (⌊F / bucketMs⌋ − buckets, ⌊F / bucketMs⌋]. The engine decides at apply time, at clock A ≤ F:
+// it refuses i ≤ ⌊A/b⌋ − n, keeps the rest and drops a bucket once i ≤ ⌊clock/b⌋ − n. With a
+// monotone clock ⌊A/b⌋ ≤ ⌊F/b⌋, so i > ⌊F/b⌋ − n implies i > ⌊A/b⌋ − n (never refused, never
+// dropped), and i ≤ ⌊F/b⌋ − n means refused or dropped by F: both are "not counted". Buckets
+// ahead of the clock (i > ⌊F/b⌋) are held but not counted. Hence the rule at F alone suffices.
+
+const SEC = 1_000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+const BUCKETS = 6;
+const LATENESS = 30 * SEC;
+const LAYOUT = windowLayout(BUCKETS, LATENESS);
+const BASE = Date.UTC(2026, 0, 15, 8);
+
+/** Window widths, restated here rather than read from the engine's layout. */
+const WIDTH_MS: Record<Exclude<WindowName, 'all'>, number> = {
+  '1m': MIN,
+  '5m': 5 * MIN,
+  '15m': 15 * MIN,
+  '1h': HOUR,
+  '24h': DAY,
+};
+
+const BRANCHES = ['north', 'south', 'east'] as const;
+const CATEGORIES = ['fruit', 'dairy', 'bakery', 'drinks'] as const;
+const PRODUCTS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] as const;
+const CUSTOMERS = ['c1', 'c2', 'c3', 'c4'] as const;
+const MAX_LINE_UNITS = 999_999_999_999_999;
+const SMALL_LIMITS: SummaryLimits = { topCategories: 2, topProducts: 3, topCustomers: 2 };
+
+// ---------------------------------------------------------------------------------------------
+// Generators
+
+const lineArb = fc
+  .record({
+    productId: fc.constantFrom(...PRODUCTS),
+    category: fc.constantFrom(...CATEGORIES),
+    size: fc.oneof(
+      {
+        weight: 12,
+        arbitrary: fc.record({
+          quantity: fc.integer({ min: 1, max: 5 }),
+          price: fc.integer({ min: 0, max: 50_000 }),
+        }),
+      },
+      // Now and then a line at or near the maximum, so sums pass 2^53 units.
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          quantity: fc.constant(1),
+          price: fc.integer({ min: 0, max: 10_000 }).map((n) => MAX_LINE_UNITS - n),
+        }),
+      },
+    ),
+    discountPercent: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 100 }) },
+    ),
+  })
+  .map(({ productId, category, size, discountPercent }): SaleLineInput => {
+    const line: SaleLineInput = {
+      productId,
+      category,
+      quantity: size.quantity,
+      unitPrice: fromUnits(BigInt(size.price)),
+    };
+    if (discountPercent !== undefined) {
+      line.discount = fromUnits(
+        (BigInt(size.price) * BigInt(size.quantity) * BigInt(discountPercent)) / 100n,
+      );
+    }
+    return line;
+  });
+
+/** receivedAt − occurredAt. */
+const delayArb = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: 0, max: LATENESS }) }, // on time or out of order
+  { weight: 1, arbitrary: fc.constantFrom(LATENESS, LATENESS + 1) }, // the lateness boundary
+  { weight: 2, arbitrary: fc.integer({ min: -60 * SEC, max: -1 }) }, // the till's clock runs fast
+  { weight: 2, arbitrary: fc.integer({ min: LATENESS + 1, max: 2 * HOUR }) }, // late
+  { weight: 1, arbitrary: fc.integer({ min: 2 * DAY, max: 5 * DAY }) }, // historical
+);
+
+const saleOpArb = fc.record({
+  type: fc.constant('sale' as const),
+  branch: fc.constantFrom(...BRANCHES),
+  isReturn: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+  customer: fc.option(fc.constantFrom(...CUSTOMERS), { nil: undefined, freq: 5 }),
+  lines: fc.array(lineArb, { minLength: 1, maxLength: 3 }),
+  /**
+   * receivedAt relative to the aggregator's clock when the sale is applied: mostly close, at
+   * times well behind (a backlog catching up), so a live sale's bucket may have left 1m already.
+   */
+  receivedJitter: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: -20 * SEC, max: 20 * SEC }) },
+    { weight: 1, arbitrary: fc.integer({ min: -3 * MIN, max: 0 }) },
+  ),
+  delay: delayArb,
+});
+
+const advanceOpArb = fc.record({
+  type: fc.constant('advance' as const),
+  by: fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 0, max: 15 * SEC }) },
+    { weight: 4, arbitrary: fc.integer({ min: 15 * SEC, max: 20 * MIN }) },
+    { weight: 1, arbitrary: fc.integer({ min: HOUR, max: 30 * HOUR }) },
+  ),
+});
+
+type SaleOp = typeof saleOpArb extends fc.Arbitrary<infer T> ? T : never;
+type AdvanceOp = typeof advanceOpArb extends fc.Arbitrary<infer T> ? T : never;
+
+const scenarioArb = fc.record({
+  startOffset: fc.integer({ min: 0, max: DAY - 1 }),
+  ops: fc.array(fc.oneof({ weight: 3, arbitrary: saleOpArb }, { weight: 2, arbitrary: advanceOpArb }), {
+    maxLength: 80,
+    size: 'max',
+  }),
+});
+
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+
+// ---------------------------------------------------------------------------------------------
+// Scenario → concrete steps (real sales through the real validator, each with its own `now`)
+
+type Step =
+  | { readonly type: 'sale'; readonly sale: Sale }
+  | { readonly type: 'advance'; readonly to: number };
+
+interface Concrete {
+  readonly start: number;
+  readonly steps: Step[];
+  readonly sales: Sale[];
+  readonly finalNow: number;
+}
+
+function concretize(scenario: Scenario): Concrete {
+  const start = BASE + scenario.startOffset;
+  let clock = start;
+  const steps: Step[] = [];
+  const sales: Sale[] = [];
+  for (const op of scenario.ops) {
+    if (op.type === 'advance') {
+      clock += (op as AdvanceOp).by;
+      steps.push({ type: 'advance', to: clock });
+      continue;
+    }
+    const s = op as SaleOp;
+    const receivedAt = clock + s.receivedJitter;
+    const input: Partial<SaleInput> = {
+      branchId: s.branch,
+      customerId: s.customer,
+      occurredAt: new Date(receivedAt - s.delay).toISOString(),
+      lines: s.lines,
+    };
+    if (s.isReturn) Object.assign(input, { kind: 'return', originalSaleId: 'orig-1' });
+    const sale = makeStreamSale(input, receivedAt);
+    steps.push({ type: 'sale', sale });
+    sales.push(sale);
+  }
+  return { start, steps, sales, finalNow: clock };
+}
+
+function run(state: WindowState, steps: readonly Step[]): void {
+  for (const step of steps) {
+    if (step.type === 'sale') state.apply(contributionOf(step.sale));
+    else state.advance(step.to);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The oracle
+
+function isLive(sale: Sale): boolean {
+  return Date.parse(sale.occurredAt) >= Date.parse(sale.receivedAt) - LATENESS;
+}
+
+function inWindow(sale: Sale, window: WindowName, nowMs: number): boolean {
+  if (window === 'all') return true;
+  if (!isLive(sale)) return false;
+  const bucketMs = WIDTH_MS[window] / BUCKETS;
+  const index = Math.floor(Date.parse(sale.occurredAt) / bucketMs);
+  const current = Math.floor(nowMs / bucketMs);
+  return index > current - BUCKETS && index <= current;
+}
+
+interface KeyRow {
+  key: string;
+  lines: number;
+  sales: number;
+  units: number;
+  revenue: bigint;
+}
+
+const desc = (a: number | bigint, b: number | bigint): number => (a > b ? -1 : a < b ? 1 : 0);
+const asc = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byLines = (a: KeyRow, b: KeyRow) =>
+  desc(a.lines, b.lines) || desc(a.revenue, b.revenue) || asc(a.key, b.key);
+const byRevenue = (a: KeyRow, b: KeyRow) =>
+  desc(a.revenue, b.revenue) || desc(a.lines, b.lines) || asc(a.key, b.key);
+const byUnits = (a: KeyRow, b: KeyRow) =>
+  desc(a.units, b.units) || desc(a.revenue, b.revenue) || asc(a.key, b.key);
+const byCustomer = (a: KeyRow, b: KeyRow) =>
+  desc(a.revenue, b.revenue) || desc(a.sales, b.sales) || asc(a.key, b.key);
+
+const figures = (r: KeyRow) => ({
+  lines: r.lines,
+  sales: r.sales,
+  units: r.units,
+  revenue: fromUnits(r.revenue),
+});
+
+function row(map: Map<string, KeyRow>, key: string): KeyRow {
+  let r = map.get(key);
+  if (r === undefined) {
+    r = { key, lines: 0, sales: 0, units: 0, revenue: 0n };
+    map.set(key, r);
+  }
+  return r;
+}
+
+interface Expected {
+  totals: unknown;
+  summary: (limits: SummaryLimits) => unknown;
+  product: (productId: string) => unknown;
+}
+
+function expectedFigures(members: readonly Sale[]): Expected {
+  let sales = 0;
+  let returns = 0;
+  let units = 0;
+  let gross = 0n;
+  let returned = 0n;
+  const categories = new Map<string, KeyRow>();
+  const products = new Map<string, KeyRow>();
+  const customers = new Map<string, KeyRow>();
+  for (const s of members) {
+    const isSale = s.kind === 'sale';
+    const sign = isSale ? 1 : -1;
+    const total = toUnits(s.total);
+    if (isSale) {
+      sales++;
+      gross += total;
+    } else {
+      returns++;
+      returned += total;
+    }
+    const touched = new Set<KeyRow>();
+    for (const line of s.lines) {
+      units += sign * line.quantity;
+      const amount = BigInt(sign) * toUnits(line.amount);
+      for (const r of [row(categories, line.category), row(products, line.productId)]) {
+        if (isSale) r.lines++;
+        r.units += sign * line.quantity;
+        r.revenue += amount;
+        touched.add(r);
+      }
+    }
+    if (isSale) for (const r of touched) r.sales++;
+    if (s.customerId !== undefined) {
+      const c = row(customers, s.customerId);
+      if (isSale) c.sales++;
+      c.revenue += BigInt(sign) * total;
+    }
+  }
+  // Gross per sale, half away from zero (gross ≥ 0 here): ⌊(2·gross + n) / 2n⌋.
+  const averageBasket = sales === 0 ? null : fromUnits((2n * gross + BigInt(sales)) / (2n * BigInt(sales)));
+  const cats = [...categories.values()];
+  const prods = [...products.values()];
+  const custs = [...customers.values()];
+  const categoryRows = cats.toSorted(byLines).map((r) => ({ category: r.key, ...figures(r) }));
+  const totals = {
+    sales,
+    returns,
+    units,
+    grossRevenue: fromUnits(gross),
+    returnedRevenue: fromUnits(returned),
+    netRevenue: fromUnits(gross - returned),
+    averageBasket,
+    distinctCustomers: customers.size,
+  };
+  return {
+    totals,
+    summary: (limits) => ({
+      ...totals,
+      categories: categoryRows,
+      topCategoriesByCount: categoryRows.slice(0, limits.topCategories),
+      topCategoriesByRevenue: cats
+        .toSorted(byRevenue)
+        .slice(0, limits.topCategories)
+        .map((r) => ({ category: r.key, ...figures(r) })),
+      topProductsByRevenue: prods
+        .toSorted(byRevenue)
+        .slice(0, limits.topProducts)
+        .map((r) => ({ productId: r.key, ...figures(r) })),
+      topProductsByUnits: prods
+        .toSorted(byUnits)
+        .slice(0, limits.topProducts)
+        .map((r) => ({ productId: r.key, ...figures(r) })),
+      topCustomers: custs
+        .toSorted(byCustomer)
+        .slice(0, limits.topCustomers)
+        .map((r) => ({ customerId: r.key, sales: r.sales, revenue: fromUnits(r.revenue) })),
+    }),
+    product: (productId) => {
+      const r = products.get(productId);
+      return r === undefined
+        ? { productId, lines: 0, sales: 0, units: 0, revenue: '0' }
+        : { productId, ...figures(r) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison of every window and scope
+
+/** Generator coverage, summed over all runs: checked at the end so the properties are not vacuous. */
+const seen = {
+  late: 0,
+  liveButExpiredOnArrival: 0,
+  aheadOfClockOnArrival: 0,
+  oneMinuteNonEmpty: 0,
+  expiredFrom1mButIn24h: 0,
+  beyond2pow53: 0,
+  returns: 0,
+  ops: 0,
+};
+
+function expectMatchesOracle(state: WindowState, c: Concrete): void {
+  const seenBranches = new Set(c.sales.map((s) => s.branchId));
+  for (const branch of [ALL_BRANCHES, ...BRANCHES]) {
+    const scoped = branch === ALL_BRANCHES ? c.sales : c.sales.filter((s) => s.branchId === branch);
+    for (const window of WINDOW_NAMES) {
+      const view = state.view(window, branch);
+      if (branch !== ALL_BRANCHES && !seenBranches.has(branch)) {
+        expect(view, `${branch} was never seen`).toBeUndefined();
+        continue;
+      }
+      expect(view, `${window}/${branch}`).toBeDefined();
+      const expected = expectedFigures(scoped.filter((s) => inWindow(s, window, c.finalNow)));
+      expect(totalsOf(view!), `totals ${window}/${branch}`).toEqual(expected.totals);
+      expect(summaryOf(view!, SMALL_LIMITS), `summary ${window}/${branch}`).toEqual(
+        expected.summary(SMALL_LIMITS),
+      );
+      expect(summaryOf(view!), `summary ${window}/${branch}`).toEqual(expected.summary(DEFAULT_LIMITS));
+      for (const p of PRODUCTS)
+        expect(productOf(view!, p), `${p} in ${window}/${branch}`).toEqual(expected.product(p));
+    }
+  }
+  // Memory stays bounded: no bucket that has left its window is held, and every clock is at F.
+  for (const scope of state.scopes.values()) {
+    for (const w of scope.windows) {
+      expect(w.clock).toBe(Math.floor(c.finalNow / (WIDTH_MS[w.spec.name] / BUCKETS)));
+      for (const index of w.buckets.keys()) expect(index).toBeGreaterThan(w.clock - BUCKETS);
+    }
+  }
+}
+
+function recordCoverage(c: Concrete): void {
+  seen.ops += c.steps.length;
+  let clock = c.start;
+  const oneMinuteBucket = MIN / BUCKETS;
+  for (const step of c.steps) {
+    if (step.type === 'advance') {
+      clock = step.to;
+      continue;
+    }
+    const s = step.sale;
+    if (s.kind === 'return') seen.returns++;
+    if (!isLive(s)) {
+      seen.late++;
+      continue;
+    }
+    const index = Math.floor(Date.parse(s.occurredAt) / oneMinuteBucket);
+    const current = Math.floor(clock / oneMinuteBucket);
+    if (index <= current - BUCKETS) seen.liveButExpiredOnArrival++;
+    if (index > current) seen.aheadOfClockOnArrival++;
+    if (!inWindow(s, '1m', c.finalNow) && inWindow(s, '24h', c.finalNow)) seen.expiredFrom1mButIn24h++;
+  }
+  if (c.sales.some((s) => inWindow(s, '1m', c.finalNow))) seen.oneMinuteNonEmpty++;
+  const gross = c.sales.filter((s) => s.kind === 'sale').reduce((sum, s) => sum + toUnits(s.total), 0n);
+  if (gross > 2n ** 53n) seen.beyond2pow53++;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('WindowState against a brute-force oracle', () => {
+  afterAll(() => {
+    // Each situation the generators aim at actually occurred in some run.
+    for (const [what, count] of Object.entries(seen)) expect(count, what).toBeGreaterThan(0);
+  });
+
+  it('every window and scope matches a recomputation from the raw sales (property)', () => {
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const c = concretize(scenario);
+        recordCoverage(c);
+        const state = new WindowState(LAYOUT, c.start);
+        run(state, c.steps);
+        expect(state.nowMs).toBe(c.finalNow);
+        expectMatchesOracle(state, c);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('snapshot, JSON round trip, restore and replay of the rest gives the same figures as never stopping (property)', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.double({ min: 0, max: 1, noNaN: true }), (scenario, where) => {
+        const c = concretize(scenario);
+        recordCoverage(c);
+        const cut = Math.floor(where * c.steps.length);
+
+        const uninterrupted = new WindowState(LAYOUT, c.start);
+        run(uninterrupted, c.steps);
+
+        const beforeCrash = new WindowState(LAYOUT, c.start);
+        run(beforeCrash, c.steps.slice(0, cut));
+        const saved = JSON.stringify(snapshotOf(beforeCrash));
+        const recovered = restoreState(JSON.parse(saved) as StateSnapshot, LAYOUT);
+        run(recovered, c.steps.slice(cut));
+
+        expectMatchesOracle(recovered, c);
+        expect(JSON.stringify(snapshotOf(recovered))).toBe(JSON.stringify(snapshotOf(uninterrupted)));
+        for (const branch of [ALL_BRANCHES, ...uninterrupted.branchIds]) {
+          for (const window of WINDOW_NAMES) {
+            expect(summaryOf(recovered.view(window, branch)!)).toEqual(
+              summaryOf(uninterrupted.view(window, branch)!),
+            );
+          }
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+});

@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createClient, type ClickHouseClient as RawClient } from '@clickhouse/client';
+import { ConfigError, type Env, envString } from '@tally/common';
+
+/**
+ * Where ClickHouse runs. With CLICKHOUSE_URL: a server over HTTP (production; BI tools query the
+ * same server). Without it: chdb, the ClickHouse engine in-process, durable in a data folder,
+ * behind the same @clickhouse/client API through chdb's Connection, so every statement is the
+ * same SQL on both.
+ *
+ * chdb lets one process own a data folder: the aggregator is that process (it flushes and serves
+ * the reports), and `npm run clickhouse:migrate` must not run beside it on the same folder. In
+ * chdb the folder is the database: tables live in its `default` database, and SQL names tables
+ * without a database, so the server's CLICKHOUSE_DATABASE picks the database there.
+ */
+export type ClickHouseConfig =
+  | {
+      readonly mode: 'server';
+      readonly url: string;
+      readonly username: string;
+      readonly password: string;
+      readonly database: string;
+      readonly requestTimeoutMs: number;
+    }
+  | { readonly mode: 'embedded'; readonly dataPath: string };
+
+export const DEFAULT_CLICKHOUSE_DATA_PATH = './data/clickhouse';
+
+export function clickHouseConfigFromEnv(env: Env): ClickHouseConfig {
+  const url = envString(env, 'CLICKHOUSE_URL', '');
+  if (url === '') {
+    return {
+      mode: 'embedded',
+      dataPath: path.resolve(envString(env, 'CLICKHOUSE_DATA_PATH', DEFAULT_CLICKHOUSE_DATA_PATH)),
+    };
+  }
+  try {
+    const parsed = new URL(url);
+    if (!['http:', 'https:'].includes(parsed.protocol)) throw new Error('protocol');
+  } catch {
+    throw new ConfigError('CLICKHOUSE_URL: must be an http(s) URL such as http://127.0.0.1:8123');
+  }
+  const database = envString(env, 'CLICKHOUSE_DATABASE', 'tally');
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) {
+    throw new ConfigError(
+      `CLICKHOUSE_DATABASE=${database}: must be 1-64 of [A-Za-z0-9_], not starting with a digit`,
+    );
+  }
+  return {
+    mode: 'server',
+    url,
+    username: envString(env, 'CLICKHOUSE_USER', 'default'),
+    password: env.CLICKHOUSE_PASSWORD ?? '',
+    database,
+    requestTimeoutMs: 30_000,
+  };
+}
+
+/** Where the config points, for logs (never the password). */
+export function describeClickHouse(config: ClickHouseConfig): string {
+  return config.mode === 'embedded'
+    ? `chdb at ${config.dataPath}`
+    : `${config.url} database ${config.database}`;
+}
+
+/** The one ClickHouse client of a process, either mode. */
+export class ClickHouseClient {
+  private constructor(
+    readonly raw: RawClient,
+    readonly config: ClickHouseConfig,
+  ) {}
+
+  /** Opens the client; on a server, creates the database if missing. */
+  static async open(config: ClickHouseConfig): Promise<ClickHouseClient> {
+    if (config.mode === 'embedded') {
+      mkdirSync(config.dataPath, { recursive: true });
+      // chdb is loaded only when embedded: a server deployment never loads the engine library.
+      const { createChdbConnection } = await import('chdb/connection');
+      const raw = createClient({ connection: createChdbConnection({ path: config.dataPath }) } as never);
+      return new ClickHouseClient(raw, config);
+    }
+    const bootstrap = createClient({
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      request_timeout: config.requestTimeoutMs,
+    });
+    try {
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    } finally {
+      await bootstrap.close();
+    }
+    const raw = createClient({
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      database: config.database,
+      request_timeout: config.requestTimeoutMs,
+      clickhouse_settings: {
+        output_format_json_quote_decimals: 1,
+        output_format_json_quote_64bit_integers: 1,
+      },
+    });
+    return new ClickHouseClient(raw, config);
+  }
+
+  async command(query: string, params: Record<string, unknown> = {}): Promise<void> {
+    await this.raw.command({ query, query_params: params });
+  }
+
+  /** Rows as JSON objects; decimals and 64-bit integers as strings, exact. */
+  async rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    const result = await this.raw.query({
+      query,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: {
+        output_format_json_quote_decimals: 1,
+        output_format_json_quote_64bit_integers: 1,
+      },
+    });
+    return (await result.json()) as T[];
+  }
+
+  /** The result as CSV with a header line. */
+  async csv(query: string, params: Record<string, unknown> = {}): Promise<string> {
+    const result = await this.raw.query({ query, query_params: params, format: 'CSVWithNames' });
+    return result.text();
+  }
+
+  /**
+   * Inserts a block of rows. `dedupToken` makes a retry of the identical block a no-op: the
+   * server (and chdb) remember recent tokens per table (non_replicated_deduplication_window).
+   */
+  async insert(table: string, rows: readonly object[], dedupToken?: string): Promise<void> {
+    await this.raw.insert({
+      table,
+      values: rows as object[],
+      format: 'JSONEachRow',
+      clickhouse_settings: dedupToken === undefined ? {} : { insert_deduplication_token: dedupToken },
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.rows('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.raw.close();
+  }
+}

@@ -1,0 +1,2 @@
+export * from './clickhouse.client.js';
+export * from './migrations.js';
