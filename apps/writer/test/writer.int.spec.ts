@@ -53,8 +53,10 @@ describe('the Postgres writer against real JetStream and Postgres', () => {
     // Delivered once already and never acked: the writer gets these again after ack_wait.
     await nats.copyConsumer('writer-postgres', 'writer-postgres-fast', { ackWaitMs: 1000 });
     const grabbed = await (await nats.js().consumers.get(nats.names.stream, 'writer-postgres-fast')).fetch({
-      max_messages: 10,
-      expires: 1000,
+      // Exactly the three there are, so the pull ends on the third message rather than on its
+      // expiry, where a loaded machine can trip the client's missed-heartbeat check first.
+      max_messages: 3,
+      expires: 5000,
     });
     let delivered = 0;
     for await (const _ of grabbed) delivered++;
