@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { CatalogBucket, CatalogCache } from '@tally/catalog';
 import { createLogger, PinoNestLogger } from '@tally/common';
 import { assertStreamReady, NatsClient } from '@tally/nats';
 import { LogController } from 'fastify';
@@ -14,8 +15,9 @@ const BATCH_URL = '/v1/sales/batch';
 
 /**
  * Builds the ingest app: Fastify (with the request id from X-Request-Id), NDJSON batches,
- * per-route body limits, the NATS connection and its start-up check. Used by main.ts and by
- * the tests, so both run exactly the same wiring.
+ * per-route body limits, the NATS connection and its start-up check, and the catalog loaded
+ * from its KV bucket (and watched from then on). Used by main.ts and by the tests, so both run
+ * exactly the same wiring.
  */
 export async function createIngestApp(
   config: IngestConfig,
@@ -34,8 +36,10 @@ export async function createIngestApp(
       if (status.type === 'reconnect') logger.info({ server: status.server }, 'NATS reconnected');
     },
   });
+  let catalog: CatalogCache;
   try {
     await assertStreamReady(nats.jsm, config.names.stream);
+    catalog = await openCatalog(config, nats, logger);
   } catch (error) {
     await nats.close();
     throw error;
@@ -65,12 +69,40 @@ export async function createIngestApp(
     done(null, parseNdjson(body as string));
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(IngestModule.forRoot(config, nats), adapter, {
-    logger: new PinoNestLogger(logger),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    IngestModule.forRoot(config, nats, catalog),
+    adapter,
+    {
+      logger: new PinoNestLogger(logger),
+    },
+  );
   app.enableShutdownHooks();
   mountOpenApi(app);
   return app;
+}
+
+/**
+ * The catalog in memory before the first request: the bucket is created if missing (an empty
+ * catalog: nothing to fill from, and with CATALOG_ENFORCE every sale is refused until
+ * `npm run catalog:import` publishes one, which ingest then picks up without restart).
+ */
+async function openCatalog(config: IngestConfig, nats: NatsClient, logger: Logger): Promise<CatalogCache> {
+  const catalogLogger = logger.child({ component: 'catalog' });
+  const bucket = await CatalogBucket.open(nats.connection, config.catalogBucket);
+  const catalog = await CatalogCache.open(bucket, {
+    loadTimeoutMs: config.catalogLoadTimeoutMs,
+    logger: catalogLogger,
+  });
+  const { products, branches } = catalog.size;
+  const { catalogEnforce: enforce, maxUnitsPerProduct } = config;
+  catalogLogger.info({ enforce, maxUnitsPerProduct }, 'catalog rules');
+  if ((enforce.products && products === 0) || (enforce.branches && branches === 0)) {
+    catalogLogger.warn(
+      { bucket: config.catalogBucket, products, branches },
+      'CATALOG_ENFORCE is on but the catalog is empty: every sale is refused until `npm run catalog:import` publishes one',
+    );
+  }
+  return catalog;
 }
 
 function parseNdjson(body: string): unknown[] {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { defaultCatalogBucket } from '@tally/catalog';
 import type { StreamNames } from '@tally/contracts';
 import { pino } from 'pino';
 import { createIngestApp } from '../src/bootstrap.js';
@@ -8,7 +9,7 @@ import { type IngestConfig, loadIngestConfig } from '../src/config/ingest.config
 export const KEY_ALL = 'key-all-branches';
 export const KEY_BRANCH_1 = 'key-branch-1';
 
-/** The real ingest app on an ephemeral port, wired to a test stream. */
+/** The real ingest app on an ephemeral port, wired to a test stream and that stream's own catalog bucket. */
 export async function startIngest(
   names: StreamNames,
   overrides: Partial<IngestConfig> = {},
@@ -20,6 +21,7 @@ export async function startIngest(
       NATS_CONNECT_TIMEOUT: '3s',
     }),
     names,
+    catalogBucket: defaultCatalogBucket(names.stream),
     ...overrides,
   };
   const app = await createIngestApp(config, pino({ level: 'silent' }));

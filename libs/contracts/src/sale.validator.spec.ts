@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type FieldError, type SaleValidation, validateSale } from './sale.validator.js';
+import { type FieldError, type ProductLookup, type SaleValidation, validateSale } from './sale.validator.js';
 
 const NOW = Date.parse('2026-06-15T12:00:00Z');
 const SKEW_MS = 5 * 60_000;
@@ -629,5 +629,88 @@ describe('validateSale: examples', () => {
     for (const input of [null, 'sale', 42, [], true]) {
       expect(rulesAt(errorsOf(input)), JSON.stringify(input)).toContainEqual({ pointer: '', rule: 'type' });
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('validateSale: lines completed from the catalog', () => {
+  const catalog: Record<string, { name: string; category: string; brand?: string }> = {
+    P001: { name: 'Whole milk 1L', category: 'dairy', brand: 'Farmhouse' },
+    P002: { name: 'Sourdough bread', category: 'bakery' },
+  };
+  const products: ProductLookup = (productId) => catalog[productId];
+  const withCatalog = (input: unknown, extra: object = {}) =>
+    validateSale(input, { ...OPTIONS, products, ...extra });
+  const bare = { productId: 'P001', quantity: 1, unitPrice: '1.15' };
+
+  it('fills an omitted category, product name and brand from the catalog', () => {
+    const result = withCatalog(sale({ lines: [bare, { productId: 'P002', quantity: 2, unitPrice: '3.4' }] }));
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.sale.lines[0]).toEqual({
+      lineNo: 1,
+      productId: 'P001',
+      productName: 'Whole milk 1L',
+      category: 'dairy',
+      brand: 'Farmhouse',
+      quantity: 1,
+      unitPrice: '1.15',
+      discount: '0',
+      amount: '1.15',
+    });
+    expect(result.sale.lines[1]).toMatchObject({ productName: 'Sourdough bread', category: 'bakery' });
+    expect(result.sale.lines[1]).not.toHaveProperty('brand');
+  });
+
+  it('keeps what the line states over the catalog, and the saleId as sent', () => {
+    const line = { ...bare, category: 'milk', productName: 'Milk (promo)', brand: 'Own' };
+    const result = withCatalog(sale({ lines: [line] }));
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.sale.saleId).toBe('S-1');
+    expect(result.sale.lines[0]).toMatchObject({
+      category: 'milk',
+      productName: 'Milk (promo)',
+      brand: 'Own',
+    });
+  });
+
+  it('rejects a line without category whose product the catalog does not know, naming the product', () => {
+    const errors = errorsOf(sale({ lines: [{ ...bare, productId: 'P404' }] }));
+    expect(errors).toEqual([
+      {
+        pointer: '/lines/0/category',
+        rule: 'required',
+        message: 'is required (product P404 is not in the catalog)',
+      },
+    ]);
+    const known = withCatalog(sale({ lines: [bare, { ...bare, productId: 'P404' }] }));
+    expect(known.ok ? [] : rulesAt(known.errors)).toEqual([
+      { pointer: '/lines/1/category', rule: 'required' },
+    ]);
+  });
+
+  it('reports the missing category next to schema errors, as the schema did before', () => {
+    const errors = errorsOf(sale({ currency: 'eur', lines: [{ ...bare, productId: 'P404' }] }));
+    expect(rulesAt(errors)).toEqual([
+      { pointer: '/currency', rule: 'pattern' },
+      { pointer: '/lines/0/category', rule: 'required' },
+    ]);
+  });
+
+  it("joins the caller's checks to the contract's errors and passes them the completed sale", () => {
+    const seen: string[] = [];
+    const result = withCatalog(sale({ currency: 'XXY', lines: [bare] }), {
+      checks: [
+        (s: { lines: readonly { category: string }[] }) => {
+          seen.push(s.lines[0]!.category);
+          return [{ pointer: '/lines/0/productId', rule: 'house-rule', message: 'no milk today' }];
+        },
+      ],
+    });
+    expect(seen).toEqual(['dairy']);
+    expect(result.ok ? [] : rulesAt(result.errors)).toEqual([
+      { pointer: '/currency', rule: 'iso4217' },
+      { pointer: '/lines/0/productId', rule: 'house-rule' },
+    ]);
   });
 });

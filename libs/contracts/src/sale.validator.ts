@@ -1,12 +1,22 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { formatUnits, MONEY_MAX_UNITS, moneyText, sumDecimals, unitsOf } from './decimal.js';
-import { type Sale, type SaleInput, SaleInputSchema, type SaleLine } from './sale.schema.js';
+import { type Sale, type SaleLine, type SaleSubmission, SaleSubmissionSchema } from './sale.schema.js';
 
 /**
  * Validates a sale against the contract and turns it into the canonical `Sale` published on
  * the stream. Structural rules come from the JSON Schema (compiled once by Ajv); the rules a
- * schema cannot express follow in `checkSemantics`. Every error names the field by JSON
- * pointer and the rule it broke, so a client can fix its payload without guessing.
+ * schema cannot express follow in `normalize`. Every error names the field by JSON pointer and
+ * the rule it broke, so a client can fix its payload without guessing.
+ *
+ * The catalog: a line may omit its category when the caller passes `products` and the product
+ * is in it; the catalog's category (and its name and brand, where the line omits those) is
+ * then copied into the line. A line the catalog cannot complete is rejected at
+ * `/lines/i/category` with rule `required`, so every `Sale` this returns has every category,
+ * as downstream relies on. What the line states always wins over the catalog. Filling changes
+ * no id: the saleId, and so duplicate detection, is exactly the client's.
+ *
+ * `checks` are the caller's own rules (ingest's catalog rules), run on the normalized sale once
+ * the schema holds; their errors join the contract's, so one answer lists everything to fix.
  */
 
 export interface FieldError {
@@ -24,21 +34,50 @@ export interface ValidationOptions {
   readonly now?: number;
   /** How far in the future `occurredAt` may lie, to absorb till clock drift. */
   readonly maxFutureSkewMs: number;
+  /** The product catalog, to complete lines that omit their category, name or brand. */
+  readonly products?: ProductLookup;
+  /** The caller's further rules on the normalized sale; their errors join the contract's. */
+  readonly checks?: readonly SaleCheck[];
 }
 
+/** What the catalog knows of a product, as far as a sale line uses it. */
+export interface ProductInfo {
+  readonly name: string;
+  readonly category: string;
+  readonly brand?: string;
+}
+
+/** The catalog entry of a product, or undefined when the catalog does not know it. */
+export type ProductLookup = (productId: string) => ProductInfo | undefined;
+
+/**
+ * A rule of the caller. It sees the normalized sale after the schema held; when the contract
+ * already rejected the sale, money fields of rejected lines may read '0'.
+ */
+export type SaleCheck = (sale: Sale) => readonly FieldError[];
+
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validateSchema = ajv.compile<SaleInput>(SaleInputSchema);
+const validateSchema = ajv.compile<SaleSubmission>(SaleSubmissionSchema);
 const supportedCurrencies = new Set(Intl.supportedValuesOf('currency'));
 
 export function validateSale(input: unknown, options: ValidationOptions): SaleValidation {
-  if (!validateSchema(input)) return { ok: false, errors: schemaErrors(validateSchema.errors ?? []) };
+  if (!validateSchema(input)) {
+    const errors = schemaErrors(validateSchema.errors ?? []);
+    return { ok: false, errors: errors.concat(uncategorized(input, options.products)) };
+  }
   const now = options.now ?? Date.now();
   const errors: FieldError[] = [];
-  const sale = normalize(input, now, options.maxFutureSkewMs, errors);
+  const sale = normalize(input, now, options, errors);
+  for (const check of options.checks ?? []) errors.push(...check(sale));
   return errors.length === 0 ? { ok: true, sale } : { ok: false, errors };
 }
 
-function normalize(input: SaleInput, now: number, maxSkew: number, errors: FieldError[]): Sale {
+function normalize(
+  input: SaleSubmission,
+  now: number,
+  { maxFutureSkewMs: maxSkew, products }: ValidationOptions,
+  errors: FieldError[],
+): Sale {
   if (input.kind === 'return' && input.originalSaleId === undefined) {
     errors.push(err('/originalSaleId', 'return-needs-original', 'a return must name the sale it reverses'));
   }
@@ -61,6 +100,15 @@ function normalize(input: SaleInput, now: number, maxSkew: number, errors: Field
   let total = 0;
   const lines: SaleLine[] = input.lines.map((line, i) => {
     const at = `/lines/${i}`;
+    const known =
+      products !== undefined &&
+      (line.category === undefined || line.productName === undefined || line.brand === undefined)
+        ? products(line.productId)
+        : undefined;
+    const category = line.category ?? known?.category;
+    const productName = line.productName ?? known?.name;
+    const brand = line.brand ?? known?.brand;
+    if (category === undefined) errors.push(missingCategory(at, line.productId));
     const before = errors.length;
     // Units of 1/10,000 in plain numbers: exact, since gross is checked against MONEY_MAX_UNITS (< 2^53).
     const unitPrice = moneyUnits(line.unitPrice, `${at}/unitPrice`, errors);
@@ -68,7 +116,9 @@ function normalize(input: SaleInput, now: number, maxSkew: number, errors: Field
     const explicit = line.amount === undefined ? undefined : moneyUnits(line.amount, `${at}/amount`, errors);
     // A money field that is not a decimal reads as 0; rules computed from it would only report false
     // errors. The sale is rejected anyway, so the line returned here is never used.
-    if (errors.length > before) return { ...line, lineNo: i + 1, unitPrice: '0', discount: '0', amount: '0' };
+    if (errors.length > before) {
+      return { ...line, lineNo: i + 1, category: category ?? '', unitPrice: '0', discount: '0', amount: '0' };
+    }
     const gross = unitPrice * line.quantity;
     let amount = gross - discount;
     if (gross > MONEY_MAX_UNITS) {
@@ -96,9 +146,10 @@ function normalize(input: SaleInput, now: number, maxSkew: number, errors: Field
     return {
       lineNo: i + 1,
       productId: line.productId,
-      ...(line.productName !== undefined && { productName: line.productName }),
-      category: line.category,
-      ...(line.brand !== undefined && { brand: line.brand }),
+      ...(productName !== undefined && { productName }),
+      // Undefined only when the sale is rejected (missingCategory above).
+      category: category ?? '',
+      ...(brand !== undefined && { brand }),
       quantity: line.quantity,
       unitPrice: formatUnits(unitPrice),
       discount: formatUnits(discount),
@@ -140,6 +191,30 @@ function moneyUnits(value: string | number, pointer: string, errors: FieldError[
 
 function err(pointer: string, rule: string, message: string): FieldError {
   return { pointer, rule, message };
+}
+
+function missingCategory(at: string, productId: unknown): FieldError {
+  return typeof productId === 'string'
+    ? err(`${at}/category`, 'required', `is required (product ${productId} is not in the catalog)`)
+    : err(`${at}/category`, 'required', 'is required');
+}
+
+/**
+ * When the schema fails, the lines that lack a category the catalog could supply: reported with
+ * the schema's errors, as the schema reported them before the category became fillable.
+ */
+function uncategorized(input: unknown, products: ProductLookup | undefined): FieldError[] {
+  const lines = (input as { lines?: unknown } | null)?.lines;
+  if (!Array.isArray(lines)) return [];
+  const errors: FieldError[] = [];
+  lines.forEach((line: unknown, i) => {
+    if (line === null || typeof line !== 'object' || Array.isArray(line)) return;
+    const { category, productId } = line as { category?: unknown; productId?: unknown };
+    if (category !== undefined) return;
+    if (typeof productId === 'string' && products?.(productId) !== undefined) return;
+    errors.push(missingCategory(`/lines/${i}`, productId));
+  });
+  return errors;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { mountOpenApi as mount } from '@tally/common';
-import { SaleInputSchema } from '@tally/contracts';
+import { SaleSubmissionSchema } from '@tally/contracts';
 
 /** OpenAPI at /docs (UI) and /docs-json, its request schemas taken from the contract. */
 export function mountOpenApi(app: INestApplication): void {
@@ -8,6 +8,6 @@ export function mountOpenApi(app: INestApplication): void {
     title: 'Tally ingest',
     description:
       'Sales enter here and are acknowledged only once NATS JetStream has stored them. Errors are RFC 9457 problem details.',
-    schemas: { Sale: SaleInputSchema as object },
+    schemas: { Sale: SaleSubmissionSchema as object },
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { CatalogCache } from '@tally/catalog';
 import {
   type BranchScope,
   type FieldProblem,
@@ -7,7 +8,14 @@ import {
   problemType,
   scopeAllows,
 } from '@tally/common';
-import { encodeSerializedEnvelope, type FieldError, salesSubject, validateSale } from '@tally/contracts';
+import {
+  encodeSerializedEnvelope,
+  type FieldError,
+  salesSubject,
+  type ValidationOptions,
+  validateSale,
+} from '@tally/contracts';
+import { catalogChecks } from '../catalog/catalog.rules.js';
 import { INGEST_CONFIG, type IngestConfig } from '../config/ingest.config.js';
 import { IngestMetrics } from '../metrics/ingest.metrics.js';
 import { type OutboundMessage, type PublishOutcome, SalePublisher } from './sale-publisher.repository.js';
@@ -67,21 +75,35 @@ interface Packed {
  * sale ids: a client retrying the same batch gets every sale back as `duplicate`. A sale that
  * reaches the stream twice anyway (after the window, or in a differently composed batch) is
  * still stored once, because every sink keys rows by saleId.
+ *
+ * The catalog (kept in memory by CatalogCache) completes lines that omit their category, and
+ * the catalog rules the configuration switches on (catalog.rules.ts) run inside validation:
+ * a sale they reject is rejected like any contract breach, alone in its batch.
  */
 @Injectable()
 export class SaleIntakeService {
+  /** The same for every sale but `now`: built once, not per request. */
+  private readonly validation: ValidationOptions;
+
   constructor(
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
     private readonly publisher: SalePublisher,
     private readonly metrics: IngestMetrics,
-  ) {}
+    catalog: CatalogCache,
+  ) {
+    this.validation = {
+      maxFutureSkewMs: config.maxFutureSkewMs,
+      products: (productId) => catalog.product(productId),
+      checks: catalogChecks(config, catalog),
+    };
+  }
 
   get batchMaxSales(): number {
     return this.config.batchMaxSales;
   }
 
   async acceptOne(input: unknown, caller: Caller): Promise<SaleReceipt> {
-    const result = validateSale(input, { maxFutureSkewMs: this.config.maxFutureSkewMs });
+    const result = validateSale(input, this.validation);
     if (!result.ok) {
       this.countRejected('single', result.errors);
       throw ProblemException.validation(result.errors);
@@ -110,7 +132,7 @@ export class SaleIntakeService {
     const firstIndexOf = new Map<string, number>();
     const repeats: Array<{ index: number; saleId: string; of: number }> = [];
     const byBranch = new Map<string, Packed[]>();
-    const options = { maxFutureSkewMs: this.config.maxFutureSkewMs, now: Date.now() };
+    const options = { ...this.validation, now: Date.now() };
 
     for (let index = 0; index < items.length; index++) {
       const item = items[index];

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, type AuthenticatedRequest, ProblemException } from '@tally/common';
-import { SaleInputSchema } from '@tally/contracts';
+import { SaleSubmissionSchema } from '@tally/contracts';
 import {
   type BatchReceipt,
   type Caller,
@@ -25,7 +25,7 @@ export class SalesController {
     description:
       'Answers 202 only once JetStream has stored the sale. Resending the same saleId within the duplicate window answers status "duplicate" and stores nothing new.',
   })
-  @ApiBody({ schema: SaleInputSchema as object })
+  @ApiBody({ schema: SaleSubmissionSchema as object })
   @ApiResponse({ status: 202, description: '{ saleId, status: "accepted" | "duplicate", seq }' })
   @ApiResponse({ status: 401, ...problem })
   @ApiResponse({ status: 403, ...problem })
@@ -43,7 +43,7 @@ export class SalesController {
       'Valid sales are stored even when others are rejected; results list every index with its status or errors.',
   })
   @ApiConsumes('application/json', 'application/x-ndjson')
-  @ApiBody({ schema: { type: 'array', items: SaleInputSchema as object, maxItems: 5000 } })
+  @ApiBody({ schema: { type: 'array', items: SaleSubmissionSchema as object, maxItems: 5000 } })
   @ApiResponse({ status: 202, description: '{ accepted, duplicate, rejected, unavailable, results[] }' })
   @ApiResponse({ status: 422, ...problem })
   @ApiResponse({
