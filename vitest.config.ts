@@ -31,7 +31,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{apps,libs,nats,load-tests}/**/*.spec.ts'],
+          include: ['{apps,libs,nats,load-tests}/**/*.spec.ts', 'test/**/*.spec.ts'],
           exclude: ['**/*.int.spec.ts', 'node_modules/**', 'dist/**'],
         },
       },
