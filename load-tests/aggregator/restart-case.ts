@@ -94,7 +94,7 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
 
   // Checkpoint side: what AggregatorService.checkpoint() does (encodeSnapshot), then the store.
   let t = performance.now();
-  let bytes: Uint8Array | undefined;
+  let bytes: Uint8Array[] | undefined;
   try {
     bytes = encodeSnapshot(state);
   } catch (error) {
@@ -111,8 +111,9 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
     const metrics = new AggregatorMetrics();
     const logger = pino({ level: 'silent' });
     if (bytes !== undefined) {
-      line.snapshot_bytes = bytes.length;
-      line.snapshot_mib = mib(bytes.length);
+      const size = bytes.reduce((n, chunk) => n + chunk.length, 0);
+      line.snapshot_bytes = size;
+      line.snapshot_mib = mib(size);
       const repository = await CheckpointRepository.open(nc, bucket);
       t = performance.now();
       await repository.save(
@@ -129,7 +130,7 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       // built state and the encoded bytes go first.
       bytes = undefined;
       state = undefined;
-      built.state.scopes.clear();
+      (built as { state?: WindowState }).state = undefined;
       forceGc();
       const restored = await restore(repository, layout, line);
       line.restored_key_count = restored.keyCount;

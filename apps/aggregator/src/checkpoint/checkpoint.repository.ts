@@ -78,12 +78,15 @@ export class CheckpointRepository {
     consumer: string,
     revision: number,
     pointer: Omit<CheckpointPointer, 'object' | 'bytes'>,
-    snapshot: Uint8Array,
+    snapshot: Uint8Array | readonly Uint8Array[],
     previousObject: string | undefined,
   ): Promise<{ revision: number; pointer: CheckpointPointer }> {
     const object = `${consumer}-${pointer.seq}-${Date.now()}`;
-    await this.objects.putBlob({ name: object }, snapshot);
-    const full: CheckpointPointer = { ...pointer, object, bytes: snapshot.length };
+    const chunks = snapshot instanceof Uint8Array ? [snapshot] : snapshot;
+    // Streamed chunk by chunk: the snapshot is never copied into one buffer on this side.
+    await this.objects.put({ name: object }, streamOf(chunks));
+    const bytes = chunks.reduce((n, c) => n + c.length, 0);
+    const full: CheckpointPointer = { ...pointer, object, bytes };
     const value = encoder.encode(JSON.stringify(full));
     let next: number;
     try {
@@ -150,4 +153,15 @@ function pointerKey(consumer: string): string {
 
 function leaseKey(consumer: string): string {
   return `${consumer}.lease`;
+}
+
+function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[next++];
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(chunk);
+    },
+  });
 }

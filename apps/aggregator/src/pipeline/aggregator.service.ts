@@ -175,7 +175,7 @@ export class AggregatorService {
     const started = performance.now();
     // Synchronous: the snapshot and the sequence it covers are taken between two batches.
     const seq = folder.appliedThrough;
-    let bytes: Uint8Array;
+    let bytes: Uint8Array[];
     try {
       bytes = encodeSnapshot(folder.windows);
     } catch (error) {
@@ -198,7 +198,7 @@ export class AggregatorService {
         this.#revision = revision;
         this.#pointer = pointer;
         this.#lastCheckpointAt = Date.now();
-        this.metrics.checkpointBytes.set(bytes.length);
+        this.metrics.checkpointBytes.set(pointer.bytes);
         this.metrics.checkpointSeconds.observe((performance.now() - started) / 1000);
       })
       .finally(() => {

@@ -1,13 +1,27 @@
+import { KEYS, type KeyDictionaries, type KeyDictionary } from './key-dictionary.js';
+import { CARRY, KeyTable } from './key-table.js';
 import { addMoney, type MoneySum } from './money.js';
 import type { KeyContribution, SaleContribution } from './sale-contribution.js';
 
-/**
- * Figures of one category or product within an aggregate. The record is its own revenue sum
- * (`lo`, `hi`: net revenue in units of 1/10,000, see money.ts): one object per entry, not two,
- * since memory is entries × buckets.
- */
+/** Columns of a category or product row. */
+export const K_REFS = 0;
+export const K_LINES = 1;
+export const K_SALES = 2;
+export const K_UNITS = 3;
+/** Net revenue, lo + hi × 2^40 units of 1/10,000 (columns 4 and 5). */
+export const K_MONEY = 4;
+export const KEY_STRIDE = 6;
+
+/** Columns of a customer row. */
+export const C_REFS = 0;
+export const C_SALES = 1;
+/** Net revenue (columns 2 and 3). */
+export const C_MONEY = 2;
+export const CUSTOMER_STRIDE = 4;
+
+/** Figures of one category or product within an aggregate, as read out of its row. */
 export interface KeyFigures extends MoneySum {
-  /** Sales and returns that touched the key: the entry is dropped when it falls to 0. */
+  /** Sales and returns that touched the key: the entry is gone when it falls to 0. */
   refs: number;
   /** Lines of kind = sale (returns do not count as lines sold). */
   lines: number;
@@ -17,10 +31,93 @@ export interface KeyFigures extends MoneySum {
   units: number;
 }
 
-/** One customer's figures; the record is its own net revenue sum (`lo`, `hi`). */
+/** One customer's figures, as read out of its row. */
 export interface CustomerFigures extends MoneySum {
   refs: number;
   sales: number;
+}
+
+/**
+ * A KeyTable whose keys are names in one dictionary: the Map-like reads (by name) the API and
+ * tests use. The hot path works on `slot`/`rows` directly.
+ */
+export class FigureTable extends KeyTable {
+  constructor(
+    stride: number,
+    readonly dictionary: KeyDictionary,
+    capacity?: number,
+  ) {
+    super(stride, capacity);
+  }
+
+  /** Entries that exist (refs ≠ 0). */
+  get size(): number {
+    return this.live;
+  }
+
+  /** The offset of `name`'s live row, or -1. */
+  offsetOf(name: string): number {
+    const id = this.dictionary.find(name);
+    if (id < 0) return -1;
+    const o = this.find(id);
+    return o >= 0 && this.rows[o] !== 0 ? o : -1;
+  }
+
+  has(name: string): boolean {
+    return this.offsetOf(name) >= 0;
+  }
+
+  /** A live row read as an object (KeyFigures or CustomerFigures by the table's stride), or undefined. */
+  get(name: string): KeyFigures | CustomerFigures | undefined {
+    const o = this.offsetOf(name);
+    if (o < 0) return undefined;
+    return this.stride === KEY_STRIDE ? keyFiguresAt(this, o) : customerFiguresAt(this, o);
+  }
+
+  /** Writes a row from an object (tests, fixtures): refs ≠ 0 makes it live. */
+  set(name: string, f: KeyFigures | CustomerFigures): void {
+    const o = this.slot(this.dictionary.id(name));
+    const wasLive = this.rows[o] !== 0;
+    const row =
+      this.stride === KEY_STRIDE
+        ? [f.refs, (f as KeyFigures).lines, f.sales, (f as KeyFigures).units, f.lo, f.hi]
+        : [f.refs, f.sales, f.lo, f.hi];
+    for (let c = 0; c < row.length; c++) this.rows[o + c] = row[c]!;
+    this.live += (f.refs !== 0 ? 1 : 0) - (wasLive ? 1 : 0);
+  }
+
+  /** The live rows as a Map by name (tests compare tables with it). */
+  toMap(): Map<string, KeyFigures | CustomerFigures> {
+    const out = new Map<string, KeyFigures | CustomerFigures>();
+    for (const name of this.names()) out.set(name, this.get(name)!);
+    return out;
+  }
+
+  /** Names of the live entries, in table order. */
+  names(): string[] {
+    const out: string[] = [];
+    this.forEachLive((id) => out.push(this.dictionary.name(id)));
+    return out;
+  }
+}
+
+/** Reads a category/product row as an object. */
+export function keyFiguresAt(table: KeyTable, o: number): KeyFigures {
+  const r = table.rows;
+  return {
+    refs: r[o + K_REFS]!,
+    lines: r[o + K_LINES]!,
+    sales: r[o + K_SALES]!,
+    units: r[o + K_UNITS]!,
+    lo: r[o + K_MONEY]!,
+    hi: r[o + K_MONEY + 1]!,
+  };
+}
+
+/** Reads a customer row as an object. */
+export function customerFiguresAt(table: KeyTable, o: number): CustomerFigures {
+  const r = table.rows;
+  return { refs: r[o + C_REFS]!, sales: r[o + C_SALES]!, lo: r[o + C_MONEY]!, hi: r[o + C_MONEY + 1]! };
 }
 
 /**
@@ -29,8 +126,9 @@ export interface CustomerFigures extends MoneySum {
  * has an inverse, so a window is "running total += sale" as buckets fill and "running total -=
  * bucket" as they expire, and a query reads the running total without merging buckets.
  *
- * Memory is the number of keys present, never the number of sales: an entry exists while at
- * least one sale or return in the aggregate touched it (`refs`).
+ * Memory is the number of keys present, never the number of sales: a row exists while at least
+ * one sale or return in the aggregate touched its key (`refs`), plus rows fallen to 0 until the
+ * next compact().
  */
 export class Aggregate {
   sales = 0;
@@ -38,34 +136,40 @@ export class Aggregate {
   units = 0;
   readonly gross: MoneySum = { lo: 0, hi: 0 };
   readonly returned: MoneySum = { lo: 0, hi: 0 };
-  readonly categories = new Map<string, KeyFigures>();
-  readonly products = new Map<string, KeyFigures>();
-  readonly customers = new Map<string, CustomerFigures>();
+  readonly categories: FigureTable;
+  readonly products: FigureTable;
+  readonly customers: FigureTable;
+
+  constructor(dictionaries: KeyDictionaries = KEYS) {
+    this.categories = new FigureTable(KEY_STRIDE, dictionaries.categories);
+    this.products = new FigureTable(KEY_STRIDE, dictionaries.products);
+    this.customers = new FigureTable(CUSTOMER_STRIDE, dictionaries.customers);
+  }
 
   /** Adds (direction 1) or removes (direction -1) one sale's contribution. */
   apply(c: SaleContribution, direction: 1 | -1): void {
     const isSale = c.sign === 1;
-    const signed = (c.sign * direction) as 1 | -1;
+    const signed = c.sign * direction;
     if (isSale) {
       this.sales += direction;
-      addMoney(this.gross, c.amount.lo, c.amount.hi, direction);
+      addMoney(this.gross, c.lo, c.hi, direction);
     } else {
       this.returns += direction;
-      addMoney(this.returned, c.amount.lo, c.amount.hi, direction);
+      addMoney(this.returned, c.lo, c.hi, direction);
     }
     this.units += signed * c.units;
-    for (const k of c.categories) applyKey(this.categories, k, isSale, direction, signed);
-    for (const k of c.products) applyKey(this.products, k, isSale, direction, signed);
-    if (c.customerId !== undefined) {
-      let f = this.customers.get(c.customerId);
-      if (f === undefined) {
-        f = { refs: 0, sales: 0, lo: 0, hi: 0 };
-        this.customers.set(c.customerId, f);
-      }
-      f.refs += direction;
-      if (isSale) f.sales += direction;
-      addMoney(f, c.amount.lo, c.amount.hi, signed);
-      if (f.refs === 0) this.customers.delete(c.customerId);
+    const categories = c.categories;
+    for (let i = 0; i < categories.length; i++)
+      applyKey(this.categories, categories[i]!, isSale, direction, signed);
+    const products = c.products;
+    for (let i = 0; i < products.length; i++)
+      applyKey(this.products, products[i]!, isSale, direction, signed);
+    if (c.customer >= 0) {
+      const t = this.customers;
+      const o = t.slot(c.customer);
+      t.ref(o, direction);
+      if (isSale) t.rows[o + C_SALES]! += direction;
+      t.addMoney(o, C_MONEY, c.lo, c.hi, signed);
     }
   }
 
@@ -76,19 +180,16 @@ export class Aggregate {
     this.units += direction * other.units;
     addMoney(this.gross, other.gross.lo, other.gross.hi, direction);
     addMoney(this.returned, other.returned.lo, other.returned.hi, direction);
-    mergeKeys(this.categories, other.categories, direction);
-    mergeKeys(this.products, other.products, direction);
-    for (const [id, o] of other.customers) {
-      let f = this.customers.get(id);
-      if (f === undefined) {
-        f = { refs: 0, sales: 0, lo: 0, hi: 0 };
-        this.customers.set(id, f);
-      }
-      f.refs += direction * o.refs;
-      f.sales += direction * o.sales;
-      addMoney(f, o.lo, o.hi, direction);
-      if (f.refs === 0) this.customers.delete(id);
-    }
+    mergeTable(this.categories, other.categories, direction);
+    mergeTable(this.products, other.products, direction);
+    mergeTable(this.customers, other.customers, direction);
+  }
+
+  /** Drops rows fallen to 0 once they are the majority (running totals, as keys come and go). */
+  compact(): void {
+    this.categories.compact();
+    this.products.compact();
+    this.customers.compact();
   }
 
   get isEmpty(): boolean {
@@ -97,48 +198,47 @@ export class Aggregate {
 
   /** Entries held: what memory grows with. */
   get keyCount(): number {
-    return this.categories.size + this.products.size + this.customers.size;
+    return this.categories.live + this.products.live + this.customers.live;
   }
 }
 
-function newKey(): KeyFigures {
-  return { refs: 0, lines: 0, sales: 0, units: 0, lo: 0, hi: 0 };
-}
-
-function applyKey(
-  map: Map<string, KeyFigures>,
-  k: KeyContribution,
-  isSale: boolean,
-  direction: 1 | -1,
-  signed: 1 | -1,
-): void {
-  let f = map.get(k.key);
-  if (f === undefined) {
-    f = newKey();
-    map.set(k.key, f);
-  }
-  f.refs += direction;
+function applyKey(t: KeyTable, k: KeyContribution, isSale: boolean, direction: number, signed: number): void {
+  const o = t.slot(k.id);
+  const rows = t.rows;
+  t.ref(o, direction);
   if (isSale) {
-    f.lines += direction * k.lines;
-    f.sales += direction;
+    rows[o + K_LINES]! += direction * k.lines;
+    rows[o + K_SALES]! += direction;
   }
-  f.units += signed * k.units;
-  addMoney(f, k.amount.lo, k.amount.hi, signed);
-  if (f.refs === 0) map.delete(k.key);
+  rows[o + K_UNITS]! += signed * k.units;
+  t.addMoney(o, K_MONEY, k.lo, k.hi, signed);
 }
 
-function mergeKeys(into: Map<string, KeyFigures>, from: Map<string, KeyFigures>, direction: 1 | -1): void {
-  for (const [key, o] of from) {
-    let f = into.get(key);
-    if (f === undefined) {
-      f = newKey();
-      into.set(key, f);
+/**
+ * into += direction × from, row by row: every column is a count but the last two, which are a
+ * money pair (lo, hi) whose lo is carried into hi.
+ */
+function mergeTable(into: KeyTable, from: KeyTable, direction: number): void {
+  const stride = from.stride;
+  const money = stride - 2;
+  const keys = from.keys;
+  const src = from.rows;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const s = i * stride;
+    if (k === 0 || src[s] === 0) continue;
+    const o = into.slot(k - 1);
+    into.ref(o, direction * src[s]!);
+    const dst = into.rows;
+    for (let c = 1; c < money; c++) dst[o + c]! += direction * src[s + c]!;
+    let lo = dst[o + money]! + direction * src[s + money]!;
+    let hi = dst[o + money + 1]! + direction * src[s + money + 1]!;
+    if (lo >= CARRY || lo <= -CARRY) {
+      const q = Math.trunc(lo / CARRY);
+      hi += q;
+      lo -= q * CARRY;
     }
-    f.refs += direction * o.refs;
-    f.lines += direction * o.lines;
-    f.sales += direction * o.sales;
-    f.units += direction * o.units;
-    addMoney(f, o.lo, o.hi, direction);
-    if (f.refs === 0) into.delete(key);
+    dst[o + money] = lo;
+    dst[o + money + 1] = hi;
   }
 }

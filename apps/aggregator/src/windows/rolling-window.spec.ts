@@ -79,7 +79,7 @@ describe('RollingWindow', () => {
     expect(w.running.sales).toBe(2);
     w.advance(T0 + 105_000);
     expect(w.running.sales).toBe(1);
-    expect([...w.running.customers.keys()]).toEqual(['new']);
+    expect([...w.running.customers.names()]).toEqual(['new']);
     expect([...w.buckets.keys()]).toEqual([T0 / SEC + 99]);
     w.advance(T0 + 159_000);
     expect(w.running.sales).toBe(0);
@@ -170,10 +170,10 @@ describe('RollingWindow', () => {
     );
     w.advance(T0 + 95 * SEC);
     const kept = totalsOf(w.running);
-    const keptCustomers = new Map(w.running.customers);
+    const keptCustomers = w.running.customers.toMap();
     w.recomputeRunning();
     expect(totalsOf(w.running)).toEqual(kept);
-    expect(new Map(w.running.customers)).toEqual(keptCustomers);
+    expect(w.running.customers.toMap()).toEqual(keptCustomers);
     expect(kept.sales).toBeGreaterThan(0);
   });
 });
@@ -205,9 +205,9 @@ describe('Aggregate', () => {
     expect(agg.products.has('p8')).toBe(true);
     for (const c of extra.toReversed()) agg.apply(c, -1);
     expect(summaryOf(agg)).toEqual(before);
-    expect([...agg.customers.keys()]).toEqual(['kept']);
-    expect([...agg.products.keys()]).toEqual(['p1']);
-    expect([...agg.categories.keys()]).toEqual(['fruit']);
+    expect([...agg.customers.names()]).toEqual(['kept']);
+    expect([...agg.products.names()]).toEqual(['p1']);
+    expect([...agg.categories.names()]).toEqual(['fruit']);
     agg.apply(kept, -1);
     expect(agg.keyCount).toBe(0);
     expect(totalsOf(agg).grossRevenue).toBe('0');
@@ -231,7 +231,7 @@ describe('Aggregate', () => {
     expect(totalsOf(window)).toMatchObject({ sales: 6, distinctCustomers: 3, grossRevenue: '15.5' });
     window.merge(bucket, -1);
     expect(summaryOf(window)).toEqual(before);
-    expect([...window.customers.keys()]).toEqual(['other']);
-    expect([...window.products.keys()]).toEqual(['p2']);
+    expect([...window.customers.names()]).toEqual(['other']);
+    expect([...window.products.names()]).toEqual(['p2']);
   });
 });

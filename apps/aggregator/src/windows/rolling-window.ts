@@ -38,6 +38,19 @@ export class RollingWindow {
     return true;
   }
 
+  /** Adds a whole aggregate of sales whose bucket index is `index` (see add). */
+  addAll(agg: Aggregate, index: number): boolean {
+    if (index <= this.clock - this.spec.buckets) return false;
+    let bucket = this.buckets.get(index);
+    if (bucket === undefined) {
+      bucket = new Aggregate();
+      this.buckets.set(index, bucket);
+    }
+    bucket.merge(agg, 1);
+    if (index <= this.clock) this.running.merge(agg, 1);
+    return true;
+  }
+
   advance(nowMs: number): void {
     const next = Math.floor(nowMs / this.spec.bucketMs);
     if (next <= this.clock) return;
@@ -53,6 +66,7 @@ export class RollingWindow {
     // Every figure is exact integer arithmetic, so an empty window is exactly empty; a fresh
     // object just hands back the Map capacity it grew to.
     if (this.buckets.size === 0) this.running = new Aggregate();
+    else this.running.compact();
   }
 
   /** Rebuilds the running total from the buckets (after a snapshot restore). */

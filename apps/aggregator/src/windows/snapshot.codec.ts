@@ -1,168 +1,275 @@
-import { Aggregate, type CustomerFigures, type KeyFigures } from './aggregate.js';
-import { RollingWindow } from './rolling-window.js';
-import { layoutFingerprint } from './window-spec.js';
+import { Aggregate, customerFiguresAt, type FigureTable, keyFiguresAt } from './aggregate.js';
+import { KEYS, type KeyDictionary } from './key-dictionary.js';
+import { type MoneySum, moneyBigint } from './money.js';
+import type { RollingWindow } from './rolling-window.js';
+import { layoutFingerprint, type WindowLayout } from './window-spec.js';
 import { WindowState } from './window-state.js';
 
 /**
- * The window state as plain JSON-able data, and back. Aggregates are flat arrays (a key's
- * figures follow its name) to keep snapshots of millions of entries compact and quick to parse.
- * Running totals are not stored: they are rebuilt from the buckets on restore.
+ * The window state as bytes, and back: a JSON header line, then every aggregate as float64s.
+ *
+ * Header: the layout fingerprint (a snapshot taken under another layout cannot be reused), the
+ * clock, the key dictionaries (ids are per process, so names travel once and ids are remapped
+ * on restore), and per scope and window the clock and the bucket indexes. The header is padded
+ * to a multiple of 8 bytes so the body can be read in place as a Float64Array.
+ *
+ * Body, per scope: the all-time aggregate, then each window's buckets in header order. An
+ * aggregate is its 7 scalars (sales, returns, units, gross lo/hi, returned lo/hi), then for
+ * categories, products and customers a count n and n rows of (key id, columns...). Every
+ * number is an integer below 2^53, so float64 holds it exactly. Running totals are not stored:
+ * restore rebuilds them from the buckets.
+ *
+ * Encoding copies rows out of the typed-array tables (no object per entry, no JSON per
+ * entry), in chunks of at most CHUNK_FLOATS, so no single buffer has to hold a large state.
  */
-export interface StateSnapshot {
-  readonly format: 1;
-  /** layoutFingerprint of the layout the state was built with. */
+const FORMAT = 2;
+/** Chunks start small (most states are) and double up to this size. */
+const CHUNK_FLOATS = 4 * 1024 * 1024;
+const FIRST_CHUNK_FLOATS = 8 * 1024;
+
+interface SnapshotHeader {
+  readonly format: typeof FORMAT;
   readonly layout: string;
   readonly nowMs: number;
-  readonly scopes: readonly ScopeSnapshot[];
-}
-
-interface ScopeSnapshot {
-  readonly id: string;
-  readonly all: AggregateData;
-  /** Per window, in layout order: the clock and the [index, aggregate] buckets. */
-  readonly windows: readonly {
-    readonly clock: number;
-    readonly buckets: readonly [number, AggregateData][];
+  readonly dictionaries: { categories: string[]; products: string[]; customers: string[] };
+  readonly scopes: readonly {
+    readonly id: string;
+    readonly windows: readonly { readonly clock: number; readonly buckets: readonly number[] }[];
   }[];
 }
-
-/** [sales, returns, units, grossLo, grossHi, returnedLo, returnedHi, categories, products, customers] */
-type AggregateData = [number, number, number, number, number, number, number, KeyData, KeyData, CustomerData];
-/** key, refs, lines, sales, units, revenueLo, revenueHi, key, ... */
-type KeyData = (string | number)[];
-/** key, refs, sales, revenueLo, revenueHi, key, ... */
-type CustomerData = (string | number)[];
 
 export class SnapshotLayoutError extends Error {
   override readonly name = 'SnapshotLayoutError';
 }
 
-export function snapshotOf(state: WindowState): StateSnapshot {
-  const scopes: ScopeSnapshot[] = [];
-  for (const [id, scope] of state.scopes) {
-    scopes.push({
-      id,
-      all: encodeAggregate(scope.all),
-      windows: scope.windows.map((w) => ({
-        clock: w.clock,
-        buckets: [...w.buckets].map(([index, b]) => [index, encodeAggregate(b)]),
-      })),
-    });
-  }
-  return { format: 1, layout: layoutFingerprint(state.layout), nowMs: state.nowMs, scopes };
-}
-
-/** Rebuilds a state; throws SnapshotLayoutError if it was taken under another window layout. */
-export function restoreState(snapshot: StateSnapshot, layout: WindowState['layout']): WindowState {
-  if (snapshot.format !== 1 || snapshot.layout !== layoutFingerprint(layout)) {
-    throw new SnapshotLayoutError(
-      `snapshot layout ${snapshot.layout} differs from the configured ${layoutFingerprint(layout)}`,
-    );
-  }
-  const state = new WindowState(layout, snapshot.nowMs);
-  for (const s of snapshot.scopes) {
-    const scope = state.scope(s.id);
-    scope.all.merge(decodeAggregate(s.all), 1);
-    s.windows.forEach((data, i) => {
-      const window = scope.windows[i] as RollingWindow;
-      window.clock = data.clock;
-      for (const [index, agg] of data.buckets) window.buckets.set(index, decodeAggregate(agg));
-      window.recomputeRunning();
-    });
-  }
-  return state;
-}
-
-function encodeAggregate(a: Aggregate): AggregateData {
-  return [
-    a.sales,
-    a.returns,
-    a.units,
-    a.gross.lo,
-    a.gross.hi,
-    a.returned.lo,
-    a.returned.hi,
-    encodeKeys(a.categories),
-    encodeKeys(a.products),
-    encodeCustomers(a.customers),
-  ];
-}
-
-function encodeKeys(map: Map<string, KeyFigures>): KeyData {
-  const out: KeyData = [];
-  for (const [k, f] of map) out.push(k, f.refs, f.lines, f.sales, f.units, f.lo, f.hi);
-  return out;
-}
-
-function encodeCustomers(map: Map<string, CustomerFigures>): CustomerData {
-  const out: CustomerData = [];
-  for (const [k, f] of map) out.push(k, f.refs, f.sales, f.lo, f.hi);
-  return out;
-}
-
-function decodeAggregate(d: AggregateData): Aggregate {
-  const a = new Aggregate();
-  [a.sales, a.returns, a.units, a.gross.lo, a.gross.hi, a.returned.lo, a.returned.hi] = d;
-  const [, , , , , , , cats, prods, custs] = d;
-  decodeKeys(cats, a.categories);
-  decodeKeys(prods, a.products);
-  for (let i = 0; i < custs.length; i += 5) {
-    a.customers.set(custs[i] as string, {
-      refs: custs[i + 1] as number,
-      sales: custs[i + 2] as number,
-      lo: custs[i + 3] as number,
-      hi: custs[i + 4] as number,
-    });
-  }
-  return a;
-}
-
-function decodeKeys(data: KeyData, into: Map<string, KeyFigures>): void {
-  for (let i = 0; i < data.length; i += 7) {
-    into.set(data[i] as string, {
-      refs: data[i + 1] as number,
-      lines: data[i + 2] as number,
-      sales: data[i + 3] as number,
-      units: data[i + 4] as number,
-      lo: data[i + 5] as number,
-      hi: data[i + 6] as number,
-    });
-  }
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The state as chunks of bytes (header first); their concatenation is what decodeSnapshot reads. */
+export function encodeSnapshot(state: WindowState): Uint8Array[] {
+  state.flush();
+  const scopes: SnapshotHeader['scopes'][number][] = [];
+  const body = new FloatWriter();
+  for (const [id, scope] of state.scopes) {
+    writeAggregate(body, scope.all);
+    const windows = scope.windows.map((w) => {
+      const indexes = [...w.buckets.keys()];
+      for (const index of indexes) writeAggregate(body, w.buckets.get(index)!);
+      return { clock: w.clock, buckets: indexes };
+    });
+    scopes.push({ id, windows });
+  }
+  const header: SnapshotHeader = {
+    format: FORMAT,
+    layout: layoutFingerprint(state.layout),
+    nowMs: state.nowMs,
+    dictionaries: {
+      categories: namesOf(KEYS.categories),
+      products: namesOf(KEYS.products),
+      customers: namesOf(KEYS.customers),
+    },
+    scopes,
+  };
+  const json = encoder.encode(JSON.stringify(header));
+  const padded = new Uint8Array(Math.ceil((json.length + 1) / 8) * 8).fill(0x20);
+  padded.set(json);
+  padded[padded.length - 1] = 0x0a;
+  return [padded, ...body.chunks()];
+}
+
+/** Inverse of encodeSnapshot; throws SnapshotLayoutError for another window layout. */
+export function decodeSnapshot(bytes: Uint8Array | readonly Uint8Array[], layout: WindowLayout): WindowState {
+  const all = concat(bytes);
+  const newline = all.indexOf(0x0a);
+  if (newline < 0) throw new Error('snapshot has no header line');
+  const header = JSON.parse(decoder.decode(all.subarray(0, newline))) as SnapshotHeader;
+  if (header.format !== FORMAT || header.layout !== layoutFingerprint(layout)) {
+    throw new SnapshotLayoutError(
+      `snapshot layout ${header.layout} (format ${header.format}) differs from the configured ${layoutFingerprint(layout)} (format ${FORMAT})`,
+    );
+  }
+  const start = newline + 1;
+  const aligned = (all.byteOffset + start) % 8 === 0 ? all : all.slice();
+  const floats = new Float64Array(aligned.buffer, aligned.byteOffset + start, (aligned.length - start) / 8);
+  const reader: FloatReader = {
+    floats,
+    at: 0,
+    categories: remap(header.dictionaries.categories, KEYS.categories),
+    products: remap(header.dictionaries.products, KEYS.products),
+    customers: remap(header.dictionaries.customers, KEYS.customers),
+  };
+  const state = new WindowState(layout, header.nowMs);
+  for (const s of header.scopes) {
+    const scope = state.scope(s.id);
+    readAggregate(reader, scope.all);
+    s.windows.forEach((data, i) => {
+      const window = scope.windows[i] as RollingWindow;
+      window.clock = data.clock;
+      for (const index of data.buckets) {
+        const bucket = new Aggregate();
+        readAggregate(reader, bucket);
+        window.buckets.set(index, bucket);
+      }
+      window.recomputeRunning();
+    });
+  }
+  if (reader.at !== floats.length)
+    throw new Error(`snapshot body has ${floats.length - reader.at} floats left over`);
+  return state;
+}
+
 /**
- * The snapshot as bytes: newline-delimited JSON, a header line then one line per scope. One
- * JSON string for the whole state would hit V8's string limit (~512 MiB) on a large state; a
- * line per scope keeps every string to one scope's size.
+ * Every figure of a state as plain data with keys by name, in a canonical order: two states
+ * hold the same figures exactly when these are deep-equal (tests compare recovered states).
  */
-export function encodeSnapshot(state: WindowState): Uint8Array {
-  const { scopes, ...header } = snapshotOf(state);
-  const parts = [encoder.encode(`${JSON.stringify(header)}\n`)];
-  for (const scope of scopes) parts.push(encoder.encode(`${JSON.stringify(scope)}\n`));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+export function stateFigures(state: WindowState): unknown {
+  state.flush();
+  const scopes = [...state.scopes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    layout: layoutFingerprint(state.layout),
+    nowMs: state.nowMs,
+    scopes: scopes.map(([id, scope]) => ({
+      id,
+      all: aggregateFigures(scope.all),
+      windows: scope.windows.map((w) => ({
+        clock: w.clock,
+        running: aggregateFigures(w.running),
+        buckets: [...w.buckets.keys()]
+          .sort((a, b) => a - b)
+          .map((i) => [i, aggregateFigures(w.buckets.get(i)!)]),
+      })),
+    })),
+  };
+}
+
+function aggregateFigures(a: Aggregate): unknown {
+  // Money by value: lo + hi × 2^40 has more than one spelling of the same amount.
+  const money = ({ lo, hi, ...rest }: MoneySum & Record<string, number>) => ({
+    ...rest,
+    money: moneyBigint({ lo, hi }).toString(),
+  });
+  const rows = (t: FigureTable, read: (t: FigureTable, o: number) => MoneySum) => {
+    const out: [string, unknown][] = [];
+    t.forEachLive((id, o) =>
+      out.push([t.dictionary.name(id), money(read(t, o) as MoneySum & Record<string, number>)]),
+    );
+    return out.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  };
+  return {
+    sales: a.sales,
+    returns: a.returns,
+    units: a.units,
+    gross: moneyBigint(a.gross).toString(),
+    returned: moneyBigint(a.returned).toString(),
+    categories: rows(a.categories, keyFiguresAt),
+    products: rows(a.products, keyFiguresAt),
+    customers: rows(a.customers, customerFiguresAt),
+  };
+}
+
+function namesOf(dictionary: KeyDictionary): string[] {
+  const names = new Array<string>(dictionary.size);
+  for (let i = 0; i < names.length; i++) names[i] = dictionary.name(i);
+  return names;
+}
+
+/** Snapshot id → this process's id for the same name. */
+function remap(names: readonly string[], dictionary: KeyDictionary): Int32Array {
+  const map = new Int32Array(names.length);
+  for (let i = 0; i < names.length; i++) map[i] = dictionary.id(names[i]!);
+  return map;
+}
+
+function concat(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes.length === 1) return bytes[0]!;
+  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
   let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
+  for (const b of bytes) {
+    out.set(b, at);
+    at += b.length;
   }
   return out;
 }
 
-/** Inverse of encodeSnapshot; throws SnapshotLayoutError for another window layout. */
-export function decodeSnapshot(bytes: Uint8Array, layout: WindowState['layout']): WindowState {
-  const lines: string[] = [];
-  let start = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === 10) {
-      lines.push(decoder.decode(bytes.subarray(start, i)));
-      start = i + 1;
+/** Appends float64s to a list of fixed-size chunks. */
+class FloatWriter {
+  readonly #full: Float64Array[] = [];
+  #chunk = new Float64Array(FIRST_CHUNK_FLOATS);
+  #at = 0;
+
+  push(value: number): void {
+    if (this.#at === this.#chunk.length) {
+      this.#full.push(this.#chunk);
+      this.#chunk = new Float64Array(Math.min(CHUNK_FLOATS, this.#chunk.length * 2));
+      this.#at = 0;
     }
+    this.#chunk[this.#at++] = value;
   }
-  const [header, ...scopes] = lines;
-  if (header === undefined) throw new Error('empty snapshot');
-  const snapshot = { ...JSON.parse(header), scopes: scopes.map((line) => JSON.parse(line) as ScopeSnapshot) };
-  return restoreState(snapshot as StateSnapshot, layout);
+
+  chunks(): Uint8Array[] {
+    const last = this.#chunk.subarray(0, this.#at);
+    return [...this.#full, last].map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+  }
+}
+
+function writeAggregate(w: FloatWriter, a: Aggregate): void {
+  w.push(a.sales);
+  w.push(a.returns);
+  w.push(a.units);
+  w.push(a.gross.lo);
+  w.push(a.gross.hi);
+  w.push(a.returned.lo);
+  w.push(a.returned.hi);
+  writeTable(w, a.categories);
+  writeTable(w, a.products);
+  writeTable(w, a.customers);
+}
+
+function writeTable(w: FloatWriter, t: FigureTable): void {
+  const { keys, rows, stride } = t;
+  w.push(t.live);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const o = i * stride;
+    if (k === 0 || rows[o] === 0) continue;
+    w.push(k - 1);
+    for (let c = 0; c < stride; c++) w.push(rows[o + c]!);
+  }
+}
+
+interface FloatReader {
+  readonly floats: Float64Array;
+  at: number;
+  readonly categories: Int32Array;
+  readonly products: Int32Array;
+  readonly customers: Int32Array;
+}
+
+function readAggregate(r: FloatReader, a: Aggregate): void {
+  const f = r.floats;
+  a.sales = f[r.at++]!;
+  a.returns = f[r.at++]!;
+  a.units = f[r.at++]!;
+  a.gross.lo = f[r.at++]!;
+  a.gross.hi = f[r.at++]!;
+  a.returned.lo = f[r.at++]!;
+  a.returned.hi = f[r.at++]!;
+  readTable(r, a.categories, r.categories);
+  readTable(r, a.products, r.products);
+  readTable(r, a.customers, r.customers);
+}
+
+function readTable(r: FloatReader, t: FigureTable, ids: Int32Array): void {
+  const f = r.floats;
+  const n = f[r.at++]!;
+  const stride = t.stride;
+  t.reserve(n);
+  for (let e = 0; e < n; e++) {
+    const o = t.slot(ids[f[r.at++]!]!);
+    const rows = t.rows;
+    for (let c = 0; c < stride; c++) rows[o + c] = f[r.at + c]!;
+    t.live++;
+    r.at += stride;
+  }
 }

@@ -2,7 +2,14 @@ import { fromUnits, type Sale, type SaleInput, type SaleLineInput } from '@tally
 import { makeStreamSale } from '@tally/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Aggregate, type CustomerFigures, type KeyFigures } from './aggregate.js';
+import {
+  Aggregate,
+  type CustomerFigures,
+  type FigureTable,
+  K_LINES,
+  K_SALES,
+  type KeyFigures,
+} from './aggregate.js';
 import { moneyApprox } from './money.js';
 import { contributionOf } from './sale-contribution.js';
 import { productOf, summaryOf, topCategoriesByCount, topK, totalsOf } from './summary.js';
@@ -157,8 +164,8 @@ describe('rankings', () => {
     ];
     const bLines = [...nineMax('big-b'), line('big-b', 'big-b', '99999999999.9998')];
     const agg = aggregateOf(sale(aLines, { customerId: 'whale-a' }), sale(bLines, { customerId: 'whale-b' }));
-    const a = agg.products.get('big-a')!;
-    const b = agg.products.get('big-b')!;
+    const a = agg.products.get('big-a') as KeyFigures;
+    const b = agg.products.get('big-b') as KeyFigures;
     expect(moneyApprox(a)).toBe(moneyApprox(b));
     expect(a.lines).toBeGreaterThan(b.lines);
     const limits = { topCategories: 2, topProducts: 2, topCustomers: 2 };
@@ -327,8 +334,11 @@ const asKey = (e: Entry) => ({ lines: e.lines, sales: e.sales, units: e.units, r
 
 describe('ranking properties', () => {
   it('topK returns exactly the first k of a full sort, for any k (property)', () => {
-    const compare = (a: [string, number[]], b: [string, number[]]) =>
-      a[1][0]! - b[1][0]! || b[1][1]! - a[1][1]! || asc(a[0], b[0]);
+    // Ranks rows of a table by their lines ascending, then sales descending, then name.
+    const compare = (t: FigureTable, a: number, b: number) =>
+      t.rows[a + K_LINES]! - t.rows[b + K_LINES]! ||
+      t.rows[b + K_SALES]! - t.rows[a + K_SALES]! ||
+      asc(t.dictionary.name(t.keys[a / t.stride]! - 1), t.dictionary.name(t.keys[b / t.stride]! - 1));
     fc.assert(
       fc.property(
         fc.uniqueArray(
@@ -340,9 +350,16 @@ describe('ranking properties', () => {
         ),
         fc.integer({ min: -1, max: 45 }),
         (entries, k) => {
-          const map = new Map<string, number[]>(entries);
-          const expected = [...map].sort(compare).slice(0, Math.max(k, 0));
-          expect(topK(map, k, compare)).toEqual(expected);
+          const table = new Aggregate().products;
+          for (const [name, [lines, sales]] of entries) {
+            table.set(name, { refs: 1, lines, sales, units: 0, lo: 0, hi: 0 });
+          }
+          const expected = entries
+            .toSorted((a, b) => a[1][0] - b[1][0] || b[1][1] - a[1][1] || asc(a[0], b[0]))
+            .slice(0, Math.max(k, 0))
+            .map(([name]) => name);
+          const nameAt = (o: number) => table.dictionary.name(table.keys[o / table.stride]! - 1);
+          expect(topK(table, k, compare).map(nameAt)).toEqual(expected);
         },
       ),
       { numRuns: 300 },

@@ -1,6 +1,16 @@
 import { fromUnits } from '@tally/contracts';
-import type { Aggregate, CustomerFigures, KeyFigures } from './aggregate.js';
-import { type MoneySum, moneyApprox, moneyBigint } from './money.js';
+import {
+  type Aggregate,
+  C_MONEY,
+  C_SALES,
+  type FigureTable,
+  K_LINES,
+  K_MONEY,
+  K_UNITS,
+  keyFiguresAt,
+} from './aggregate.js';
+import { CARRY } from './key-table.js';
+import { moneyBigint } from './money.js';
 
 /**
  * Read models of an Aggregate, as the API returns them: money as exact decimal strings, rankings
@@ -70,24 +80,26 @@ export function totalsOf(agg: Aggregate): Totals {
     returnedRevenue: fromUnits(returned),
     netRevenue: fromUnits(gross - returned),
     averageBasket: agg.sales === 0 ? null : fromUnits(divideRounded(gross, BigInt(agg.sales))),
-    distinctCustomers: agg.customers.size,
+    distinctCustomers: agg.customers.live,
   };
 }
 
 export function summaryOf(agg: Aggregate, limits: SummaryLimits = DEFAULT_LIMITS): SummaryFigures {
-  const categories = [...agg.categories].sort(byCountThenRevenue).map(([key, f]) => categoryFigures(key, f));
+  const categories = topK(agg.categories, agg.categories.live, byCountThenRevenue).map((o) =>
+    categoryFigures(agg.categories, o),
+  );
   return {
     ...totalsOf(agg),
     categories,
     topCategoriesByCount: categories.slice(0, limits.topCategories),
-    topCategoriesByRevenue: topK(agg.categories, limits.topCategories, byRevenueThenCount).map(([k, f]) =>
-      categoryFigures(k, f),
+    topCategoriesByRevenue: topK(agg.categories, limits.topCategories, byRevenueThenCount).map((o) =>
+      categoryFigures(agg.categories, o),
     ),
-    topProductsByRevenue: topK(agg.products, limits.topProducts, byRevenueThenCount).map(([k, f]) =>
-      productFigures(k, f),
+    topProductsByRevenue: topK(agg.products, limits.topProducts, byRevenueThenCount).map((o) =>
+      productFigures(agg.products, o),
     ),
-    topProductsByUnits: topK(agg.products, limits.topProducts, byUnitsThenRevenue).map(([k, f]) =>
-      productFigures(k, f),
+    topProductsByUnits: topK(agg.products, limits.topProducts, byUnitsThenRevenue).map((o) =>
+      productFigures(agg.products, o),
     ),
     topCustomers: topCustomersOf(agg, limits.topCustomers),
   };
@@ -95,27 +107,29 @@ export function summaryOf(agg: Aggregate, limits: SummaryLimits = DEFAULT_LIMITS
 
 /** What the seed's /feedback returned: the three most common categories (by lines sold) and their revenue. */
 export function topCategoriesByCount(agg: Aggregate, k = 3): CategoryFigures[] {
-  return topK(agg.categories, k, byCountThenRevenue).map(([key, f]) => categoryFigures(key, f));
+  return topK(agg.categories, k, byCountThenRevenue).map((o) => categoryFigures(agg.categories, o));
 }
 
 export function topCustomersOf(agg: Aggregate, k: number): CustomerRank[] {
-  return topK(agg.customers, k, byCustomerRevenue).map(([customerId, f]) => ({
-    customerId,
-    sales: f.sales,
-    revenue: fromUnits(moneyBigint(f)),
+  const t = agg.customers;
+  return topK(t, k, byCustomerRevenue).map((o) => ({
+    customerId: nameAt(t, o),
+    sales: t.rows[o + C_SALES]!,
+    revenue: fromUnits(moneyAt(t, o, C_MONEY)),
   }));
 }
 
 /** A product's figures, zero when it had no sale in the window. */
 export function productOf(agg: Aggregate, productId: string): ProductFigures {
-  const f = agg.products.get(productId);
-  if (f === undefined) return { productId, lines: 0, sales: 0, units: 0, revenue: '0' };
-  return productFigures(productId, f);
+  const o = agg.products.offsetOf(productId);
+  if (o < 0) return { productId, lines: 0, sales: 0, units: 0, revenue: '0' };
+  return productFigures(agg.products, o);
 }
 
-function categoryFigures(category: string, f: KeyFigures): CategoryFigures {
+function categoryFigures(t: FigureTable, o: number): CategoryFigures {
+  const f = keyFiguresAt(t, o);
   return {
-    category,
+    category: nameAt(t, o),
     lines: f.lines,
     sales: f.sales,
     units: f.units,
@@ -123,9 +137,10 @@ function categoryFigures(category: string, f: KeyFigures): CategoryFigures {
   };
 }
 
-function productFigures(productId: string, f: KeyFigures): ProductFigures {
+function productFigures(t: FigureTable, o: number): ProductFigures {
+  const f = keyFiguresAt(t, o);
   return {
-    productId,
+    productId: nameAt(t, o),
     lines: f.lines,
     sales: f.sales,
     units: f.units,
@@ -133,40 +148,54 @@ function productFigures(productId: string, f: KeyFigures): ProductFigures {
   };
 }
 
-type Compare<F> = (a: [string, F], b: [string, F]) => number;
+/** The key name of the row at offset `o`. */
+function nameAt(t: FigureTable, o: number): string {
+  return t.dictionary.name(t.keys[o / t.stride]! - 1);
+}
 
-const byKey = (a: [string, unknown], b: [string, unknown]): number =>
-  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+function moneyAt(t: FigureTable, o: number, col: number): bigint {
+  return moneyBigint({ lo: t.rows[o + col]!, hi: t.rows[o + col + 1]! });
+}
 
-function compareMoney(a: MoneySum, b: MoneySum): number {
-  const x = moneyApprox(a);
-  const y = moneyApprox(b);
+/** Orders two rows of one table: negative when the row at `a` ranks first. */
+type Compare = (t: FigureTable, a: number, b: number) => number;
+
+function compareMoney(t: FigureTable, a: number, b: number, col: number): number {
+  const r = t.rows;
+  const x = r[a + col + 1]! * CARRY + r[a + col]!;
+  const y = r[b + col + 1]! * CARRY + r[b + col]!;
   if (x !== y) return y - x;
-  const bx = moneyBigint(a);
-  const by = moneyBigint(b);
+  const bx = moneyAt(t, a, col);
+  const by = moneyAt(t, b, col);
   return bx === by ? 0 : bx > by ? -1 : 1;
 }
 
-const byCountThenRevenue: Compare<KeyFigures> = (a, b) =>
-  b[1].lines - a[1].lines || compareMoney(a[1], b[1]) || byKey(a, b);
-const byRevenueThenCount: Compare<KeyFigures> = (a, b) =>
-  compareMoney(a[1], b[1]) || b[1].lines - a[1].lines || byKey(a, b);
-const byUnitsThenRevenue: Compare<KeyFigures> = (a, b) =>
-  b[1].units - a[1].units || compareMoney(a[1], b[1]) || byKey(a, b);
-const byCustomerRevenue: Compare<CustomerFigures> = (a, b) =>
-  compareMoney(a[1], b[1]) || b[1].sales - a[1].sales || byKey(a, b);
+function byName(t: FigureTable, a: number, b: number): number {
+  const x = nameAt(t, a);
+  const y = nameAt(t, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
 
-/** The k best entries by `compare`, in order: one pass, keeping a sorted array of at most k. */
-export function topK<F>(map: ReadonlyMap<string, F>, k: number, compare: Compare<F>): [string, F][] {
-  const best: [string, F][] = [];
+const byCountThenRevenue: Compare = (t, a, b) =>
+  t.rows[b + K_LINES]! - t.rows[a + K_LINES]! || compareMoney(t, a, b, K_MONEY) || byName(t, a, b);
+const byRevenueThenCount: Compare = (t, a, b) =>
+  compareMoney(t, a, b, K_MONEY) || t.rows[b + K_LINES]! - t.rows[a + K_LINES]! || byName(t, a, b);
+const byUnitsThenRevenue: Compare = (t, a, b) =>
+  t.rows[b + K_UNITS]! - t.rows[a + K_UNITS]! || compareMoney(t, a, b, K_MONEY) || byName(t, a, b);
+const byCustomerRevenue: Compare = (t, a, b) =>
+  compareMoney(t, a, b, C_MONEY) || t.rows[b + C_SALES]! - t.rows[a + C_SALES]! || byName(t, a, b);
+
+/** Row offsets of the k best live entries by `compare`, in order: one pass, a sorted array of at most k. */
+export function topK(t: FigureTable, k: number, compare: Compare): number[] {
+  const best: number[] = [];
   if (k <= 0) return best;
-  for (const entry of map) {
-    if (best.length === k && compare(entry, best[k - 1]!) >= 0) continue;
-    let i = best.length === k ? k - 1 : best.length;
+  t.forEachLive((_id, o) => {
+    if (best.length === k && compare(t, o, best[k - 1]!) >= 0) return;
     if (best.length === k) best.pop();
-    while (i > 0 && compare(entry, best[i - 1]!) < 0) i--;
-    best.splice(i, 0, entry);
-  }
+    let i = best.length;
+    while (i > 0 && compare(t, o, best[i - 1]!) < 0) i--;
+    best.splice(i, 0, o);
+  });
   return best;
 }
 

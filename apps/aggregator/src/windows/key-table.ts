@@ -1,0 +1,167 @@
+/**
+ * A table of figures keyed by integer key ids (see key-dictionary.ts): open addressing with
+ * linear probing over two typed arrays, `keys` (id + 1; 0 marks a free slot) and `rows`
+ * (`stride` float64 columns per slot, column 0 always `refs`).
+ *
+ * Why not a Map of objects: the aggregator holds tens of millions of entries (keys × buckets ×
+ * windows × branches). As two flat arrays of unboxed numbers they cost no object per entry,
+ * nothing for the garbage collector to trace, one cache line per update, and a snapshot is a
+ * copy of rows. Every column holds integers (counts, money in units of
+ * 1/10,000 split as lo + hi × 2^40, see money.ts), so float64 arithmetic on them is exact.
+ *
+ * Entries are never removed one by one: a row whose `refs` falls to 0 stays in place with all
+ * its figures 0 (exactly, since every figure is additive with an inverse) and is skipped by
+ * readers; `compact()` drops such rows once they are the majority. Buckets never need it (they
+ * only grow, then go whole); running totals do, as keys come and go.
+ */
+export const CARRY = 2 ** 40;
+
+const MIN_CAPACITY = 8;
+
+export class KeyTable {
+  /** id + 1 per slot, 0 for a free slot (small integers: V8 keeps them unboxed). */
+  keys: number[];
+  /** `stride` columns per slot (an array of doubles: V8 keeps them unboxed and untraced). */
+  rows: number[];
+  /** Occupied slots, rows with refs 0 included. */
+  used = 0;
+  /** Rows with refs ≠ 0: the entries that exist. */
+  live = 0;
+  #shift: number;
+  #mask: number;
+
+  constructor(
+    readonly stride: number,
+    capacity: number = MIN_CAPACITY,
+  ) {
+    const cap = capacityFor(capacity);
+    this.keys = smallIntegers(cap);
+    this.rows = doubles(cap * stride);
+    this.#shift = 32 - Math.log2(cap);
+    this.#mask = cap - 1;
+  }
+
+  get capacity(): number {
+    return this.keys.length;
+  }
+
+  /** Offset in `rows` of key `id`'s row, added (all zero) if absent. */
+  slot(id: number): number {
+    const tag = id + 1;
+    const keys = this.keys;
+    const mask = this.#mask;
+    let i = Math.imul(tag, 0x9e3779b1) >>> this.#shift;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === tag) return i * this.stride;
+      if (k === 0) {
+        if ((this.used + 1) * 4 > keys.length * 3) {
+          this.#rehash(keys.length * 2);
+          return this.slot(id);
+        }
+        keys[i] = tag;
+        this.used++;
+        return i * this.stride;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Offset of key `id`'s row, or -1 if absent. */
+  find(id: number): number {
+    const tag = id + 1;
+    const keys = this.keys;
+    const mask = this.#mask;
+    let i = Math.imul(tag, 0x9e3779b1) >>> this.#shift;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === tag) return i * this.stride;
+      if (k === 0) return -1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** refs += delta on the row at `o`, keeping `live` right. */
+  ref(o: number, delta: number): void {
+    const before = this.rows[o]!;
+    const after = before + delta;
+    this.rows[o] = after;
+    if (before === 0) this.live++;
+    else if (after === 0) this.live--;
+  }
+
+  /** The money pair at columns col, col + 1 of the row at `o` += sign × (lo + hi × 2^40). */
+  addMoney(o: number, col: number, lo: number, hi: number, sign: number): void {
+    const rows = this.rows;
+    let l = rows[o + col]! + sign * lo;
+    let h = rows[o + col + 1]! + sign * hi;
+    if (l >= CARRY || l <= -CARRY) {
+      const q = Math.trunc(l / CARRY);
+      h += q;
+      l -= q * CARRY;
+    }
+    rows[o + col] = l;
+    rows[o + col + 1] = h;
+  }
+
+  /** Calls fn for each live entry with its key id and row offset. */
+  forEachLive(fn: (id: number, o: number) => void): void {
+    const { keys, rows, stride } = this;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k !== 0 && rows[i * stride] !== 0) fn(k - 1, i * stride);
+    }
+  }
+
+  /** Makes room for `n` more rows without rehashing on the way (restoring a snapshot). */
+  reserve(n: number): void {
+    if ((this.used + n) * 4 > this.keys.length * 3) this.#rehash(((this.used + n) * 4) / 3 + 1);
+  }
+
+  /** Drops rows with refs 0 when they outnumber the live ones (and the table is not tiny). */
+  compact(): void {
+    if (this.used - this.live <= Math.max(this.live, MIN_CAPACITY)) return;
+    this.#rehash(this.live * 2);
+  }
+
+  #rehash(capacity: number): void {
+    const { keys, rows, stride } = this;
+    const cap = capacityFor(Math.max(capacity, ((this.live + 1) * 4) / 3));
+    this.keys = smallIntegers(cap);
+    this.rows = doubles(cap * stride);
+    this.#shift = 32 - Math.log2(cap);
+    this.#mask = cap - 1;
+    this.used = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k === 0 || rows[i * stride] === 0) continue;
+      const o = this.slot(k - 1);
+      for (let c = 0; c < stride; c++) this.rows[o + c] = rows[i * stride + c]!;
+    }
+  }
+}
+
+/**
+ * Zero-filled plain arrays rather than typed arrays: a typed array's backing store is a
+ * separate allocation the garbage collector has to track, which made creating the many small
+ * tables of short buckets the aggregator's main cost. A plain array of doubles (PACKED_DOUBLE
+ * elements) is one young-generation allocation, stores numbers unboxed and holds no pointers.
+ */
+function doubles(n: number): number[] {
+  const a = [0.5];
+  a.pop();
+  for (let i = 0; i < n; i++) a.push(0);
+  return a;
+}
+
+function smallIntegers(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0);
+  return a;
+}
+
+function capacityFor(n: number): number {
+  let cap = MIN_CAPACITY;
+  while (cap < n) cap *= 2;
+  return cap;
+}
