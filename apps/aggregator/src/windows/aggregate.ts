@@ -185,6 +185,18 @@ export class Aggregate {
     mergeTable(this.customers, other.customers, direction);
   }
 
+  /** Back to empty, keeping the tables' capacity. */
+  clear(): void {
+    this.sales = 0;
+    this.returns = 0;
+    this.units = 0;
+    this.gross.lo = this.gross.hi = 0;
+    this.returned.lo = this.returned.hi = 0;
+    this.categories.clear();
+    this.products.clear();
+    this.customers.clear();
+  }
+
   /** Drops rows fallen to 0 once they are the majority (running totals, as keys come and go). */
   compact(): void {
     this.categories.compact();

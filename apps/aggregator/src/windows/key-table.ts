@@ -16,7 +16,7 @@
  */
 export const CARRY = 2 ** 40;
 
-const MIN_CAPACITY = 8;
+const MIN_CAPACITY = 4;
 
 export class KeyTable {
   /** id + 1 per slot, 0 for a free slot (small integers: V8 keeps them unboxed). */
@@ -111,6 +111,15 @@ export class KeyTable {
       const k = keys[i]!;
       if (k !== 0 && rows[i * stride] !== 0) fn(k - 1, i * stride);
     }
+  }
+
+  /** Empties the table, keeping its capacity (a reused staging table). */
+  clear(): void {
+    if (this.used === 0) return;
+    this.keys.fill(0);
+    this.rows.fill(0);
+    this.used = 0;
+    this.live = 0;
   }
 
   /** Makes room for `n` more rows without rehashing on the way (restoring a snapshot). */

@@ -37,6 +37,8 @@ export class WindowState {
    */
   readonly #pending = new Map<string, Map<number, Aggregate>>();
   readonly #slotMs: number;
+  /** Emptied staging aggregates, reused: their tables have grown to a typical tick's keys. */
+  readonly #spare: Aggregate[] = [];
 
   constructor(
     readonly layout: WindowLayout,
@@ -67,6 +69,7 @@ export class WindowState {
       const scope = this.scope(scopeId);
       for (const [slot, agg] of slots) {
         scope.all.merge(agg, 1);
+        this.#spare.push(agg);
         if (slot === LATE) continue;
         const occurredMs = slot * this.#slotMs;
         for (const window of scope.windows) {
@@ -75,6 +78,7 @@ export class WindowState {
       }
     }
     this.#pending.clear();
+    for (const agg of this.#spare) agg.clear();
   }
 
   #pend(scopeId: string, slot: number): Aggregate {
@@ -86,7 +90,7 @@ export class WindowState {
     }
     let agg = slots.get(slot);
     if (agg === undefined) {
-      agg = new Aggregate();
+      agg = this.#spare.pop() ?? new Aggregate();
       slots.set(slot, agg);
     }
     return agg;
