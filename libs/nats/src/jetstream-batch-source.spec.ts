@@ -47,6 +47,20 @@ describe('JetStreamBatchSource', () => {
     expect(sizes(idle.asked)).toEqual([2, 1000]);
   });
 
+  it('asks for idleMessages when there is no backlog, so the pull of a quiet stream returns with its first message', async () => {
+    const { consumer, asked } = fakeConsumer([[500], [500], [500]], 0);
+    const source = new JetStreamBatchSource(consumer, { ...batch, idleMessages: 1 });
+    await source.fetch();
+    await source.fetch();
+    const busy = fakeConsumer([[500], [500]], 30);
+    const busySource = new JetStreamBatchSource(busy.consumer, { ...batch, idleMessages: 1 });
+    await busySource.fetch();
+    await busySource.fetch();
+    const sizes = (o: FetchOptions[]) => o.map((x) => ('max_messages' in x ? x.max_messages : undefined));
+    expect(sizes(asked)).toEqual([1, 1]);
+    expect(sizes(busy.asked)).toEqual([1, 30]);
+  });
+
   it('keeps the last estimate after an empty pull', async () => {
     const { consumer, asked } = fakeConsumer([[100_000], [], []]);
     const source = new JetStreamBatchSource(consumer, batch);

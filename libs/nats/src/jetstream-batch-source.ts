@@ -28,6 +28,13 @@ export interface PullBudget {
   readonly maxBytes: number;
   /** How long one pull waits to fill up (JetStream's minimum is 1 s). */
   readonly maxWaitMs: number;
+  /**
+   * Messages asked for when no backlog is known (the last pull drained the consumer). Default:
+   * the full budget, so a quiet stream is read in large pulls that wait up to maxWaitMs to fill.
+   * 1 trades that for latency: the pull returns with the first message to arrive, which reports
+   * the backlog behind it, and the next pull takes that backlog whole.
+   */
+  readonly idleMessages?: number;
 }
 
 export class JetStreamBatchSource implements BatchSource {
@@ -43,14 +50,16 @@ export class JetStreamBatchSource implements BatchSource {
   /**
    * Messages the next pull asks for: what the byte budget allows, but no more than the backlog
    * the last message reported, so draining the last of a backlog does not wait out the pull's
-   * expiry. With no backlog the pull asks for the full budget and waits up to maxWaitMs for it.
+   * expiry. With no backlog the pull asks for `idleMessages` (by default the full budget) and
+   * waits up to maxWaitMs for them.
    */
   get nextPullSize(): number {
     const budget = Math.max(
       1,
       Math.min(this.batch.maxMessages, Math.floor(this.batch.maxBytes / this.#meanSize)),
     );
-    return this.#backlog > 0 ? Math.min(budget, this.#backlog) : budget;
+    if (this.#backlog > 0) return Math.min(budget, this.#backlog);
+    return Math.min(budget, this.batch.idleMessages ?? budget);
   }
 
   async fetch(): Promise<InboundMessage[]> {

@@ -91,6 +91,8 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
       maxMessages: envInt(env, 'AGGREGATOR_PULL_MAX_MESSAGES', 5000, { min: 1, max: 100_000 }),
       maxBytes: envInt(env, 'AGGREGATOR_PULL_MAX_BYTES', 8 * 1024 * 1024, { min: 1024 * 1024 + 64 * 1024 }),
       maxWaitMs,
+      // Freshness first: an idle pull returns with the first sale to arrive (see PullBudget).
+      idleMessages: envInt(env, 'AGGREGATOR_PULL_IDLE_MESSAGES', 1, { min: 1, max: 100_000 }),
     },
     checkpoint,
     tickMs: envDurationMs(env, 'AGGREGATOR_TICK', '250ms'),
