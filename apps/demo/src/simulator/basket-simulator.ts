@@ -1,83 +1,218 @@
 import { seededRandom } from '@tally/common';
-import type { SaleInput } from '@tally/contracts';
-import { type CatalogProduct, DEFAULT_BRANCHES, DEFAULT_PRODUCTS } from './catalog.js';
+import { fromUnits, moneyText, type SaleInput, type SaleLineInput, toUnits } from '@tally/contracts';
+import {
+  type CatalogBranch,
+  type CatalogProduct,
+  type StoreCatalog,
+  SUPERMARKET_CATALOG,
+} from './catalog.js';
 
 export interface SimulatorOptions {
+  /** Every sale id is `<runId>-<n>`, so one run's sales can be found in any store. */
+  readonly runId: string;
   readonly seed?: number;
-  readonly branches?: readonly string[];
-  readonly products?: readonly CatalogProduct[];
-  /** Share of receipts that are returns of an earlier sale. */
-  readonly returnRate?: number;
-  readonly registersPerBranch?: number;
+  readonly catalog?: StoreCatalog;
+  /** Loyalty-card holders; a few of them make most of the visits (default 400). */
   readonly customers?: number;
+  /** Share of receipts that return part of an earlier sale (default 0.02). */
+  readonly returnRate?: number;
+  /** Share of shoppers without a loyalty card, sold to anonymously (default 0.2). */
+  readonly anonymousRate?: number;
+  /** Share of lines on promotion, 10 % off the line (default 0.08). */
+  readonly promotionRate?: number;
+}
+
+/** Basket sizes 1..8 and how often each occurs: mostly small top-up shops, some big ones. */
+const BASKET_SIZE_WEIGHTS = [18, 22, 20, 15, 11, 7, 4, 3];
+const TOURIST_COUNTRIES = ['FR', 'PT', 'DE', 'GB'];
+const PAYMENT_METHODS: readonly [string, number][] = [
+  ['card', 0.6],
+  ['cash', 0.25],
+  ['mobile', 0.15],
+];
+
+interface Returnable {
+  readonly sale: SaleInput;
+  /** Indexes of its lines not yet returned. */
+  readonly open: number[];
 }
 
 /**
- * Generates realistic receipts: baskets of 1–5 distinct products (one unit each, the
- * supermarket seed's rule), loyal customers who come back, cash or card, and a few returns
- * that reverse an earlier sale. Sale ids are unique per run (`<runId>-<n>`).
+ * The demo's shoppers. Each call to next() is one receipt at one register of one branch:
+ *
+ * - baskets of 1–8 distinct products drawn by popularity without replacement, so a product
+ *   appears at most once per purchase, with at most `maxUnitsPerProduct` units (1 in the
+ *   supermarket seed: every line has quantity 1); now and then a line on promotion;
+ * - customers who come back: a loyalty pool where a few make most of the visits, each with a
+ *   home branch (80 % of their visits), plus anonymous shoppers; a few tourists (buyerCountry);
+ * - a few returns: part of an earlier sale of this run, at the branch that sold it, for the same
+ *   customer and payment method, each line returned at most once.
+ *
+ * Deterministic for a seed. Money is computed in exact units of 1/10,000, never floats.
  */
 export class BasketSimulator {
   private readonly random: () => number;
-  private readonly branches: readonly string[];
-  private readonly products: readonly CatalogProduct[];
-  private readonly recent: SaleInput[] = [];
+  private readonly catalog: StoreCatalog;
+  private readonly returnable: Returnable[] = [];
   private n = 0;
 
-  constructor(
-    private readonly runId: string,
-    private readonly options: SimulatorOptions = {},
-  ) {
+  constructor(private readonly options: SimulatorOptions) {
     this.random = seededRandom(options.seed ?? 42);
-    this.branches = options.branches ?? DEFAULT_BRANCHES;
-    this.products = options.products ?? DEFAULT_PRODUCTS;
+    this.catalog = options.catalog ?? SUPERMARKET_CATALOG;
+    if (this.catalog.branches.length === 0 || this.catalog.products.length === 0) {
+      throw new Error('the simulator needs at least one branch and one product');
+    }
   }
 
-  next(now = new Date()): SaleInput {
+  next(now: Date = new Date()): SaleInput {
     this.n++;
-    const saleId = `${this.runId}-${this.n}`;
-    const occurredAt = now.toISOString();
-    const original = this.recent[Math.floor(this.random() * this.recent.length)];
-    if (original !== undefined && this.random() < (this.options.returnRate ?? 0.03)) {
-      const line = original.lines[0]!;
-      return {
-        ...original,
-        saleId,
-        kind: 'return',
-        originalSaleId: original.saleId,
-        occurredAt,
-        lines: [line],
-      };
+    const saleId = `${this.options.runId}-${this.n}`;
+    if (this.returnable.length > 0 && this.random() < (this.options.returnRate ?? 0.02)) {
+      return this.returnOf(saleId, now);
     }
-    const branchId = this.pick(this.branches);
-    const size = 1 + Math.floor(this.random() * 5);
-    const basket = [...this.products].sort(() => this.random() - 0.5).slice(0, size);
-    const customers = this.options.customers ?? 500;
+    return this.sale(saleId, now);
+  }
+
+  private sale(saleId: string, now: Date): SaleInput {
+    const customer = this.shopper();
+    const branch =
+      customer.home !== undefined && this.random() < 0.8 ? customer.home : this.pick(this.catalog.branches);
+    const till = 1 + Math.floor(this.random() * Math.max(1, branch.registers));
+    const products = this.basket();
     const sale: SaleInput = {
       saleId,
       kind: 'sale',
-      branchId,
-      registerId: `${branchId}-till-${1 + Math.floor(this.random() * (this.options.registersPerBranch ?? 4))}`,
-      // Loyal customers: a quarter of the pool makes most of the visits.
-      customerId: `C${String(Math.floor(customers * this.random() ** 2)).padStart(5, '0')}`,
-      occurredAt,
-      currency: 'EUR',
-      paymentMethod: this.random() < 0.7 ? 'card' : 'cash',
-      lines: basket.map((p) => ({
-        productId: p.productId,
-        productName: p.name,
-        category: p.category,
-        brand: p.brand,
-        quantity: 1,
-        unitPrice: p.listPrice,
-      })),
+      branchId: branch.branchId,
+      registerId: `${branch.branchId}-till-${till}`,
+      cashierId: `${branch.branchId}-cashier-${till}`,
+      ...(customer.customerId !== undefined && { customerId: customer.customerId }),
+      occurredAt: now.toISOString(),
+      currency: this.catalog.currency,
+      buyerCountry: customer.country ?? branch.country,
+      sellerCountry: branch.country,
+      paymentMethod: this.weighted(PAYMENT_METHODS),
+      lines: products.map((product) => this.line(product)),
     };
-    this.recent.push(sale);
-    if (this.recent.length > 1000) this.recent.shift();
+    this.returnable.push({ sale, open: sale.lines.map((_, i) => i) });
+    if (this.returnable.length > 500) this.returnable.shift();
     return sale;
+  }
+
+  /** A return of one (sometimes two) not yet returned lines of a recent sale. */
+  private returnOf(saleId: string, now: Date): SaleInput {
+    const at = Math.floor(this.random() * this.returnable.length);
+    const { sale, open } = this.returnable[at]!;
+    const count = open.length > 1 && this.random() < 0.2 ? 2 : 1;
+    const lines: SaleLineInput[] = [];
+    for (let i = 0; i < count; i++) {
+      const [index] = open.splice(Math.floor(this.random() * open.length), 1);
+      lines.push(sale.lines[index!]!);
+    }
+    if (open.length === 0) this.returnable.splice(at, 1);
+    const till = 1 + Math.floor(this.random() * Math.max(1, this.branch(sale.branchId).registers));
+    return {
+      saleId,
+      kind: 'return',
+      originalSaleId: sale.saleId,
+      branchId: sale.branchId,
+      registerId: `${sale.branchId}-till-${till}`,
+      cashierId: `${sale.branchId}-cashier-${till}`,
+      ...(sale.customerId !== undefined && { customerId: sale.customerId }),
+      occurredAt: now.toISOString(),
+      currency: sale.currency,
+      ...(sale.buyerCountry !== undefined && { buyerCountry: sale.buyerCountry }),
+      ...(sale.sellerCountry !== undefined && { sellerCountry: sale.sellerCountry }),
+      ...(sale.paymentMethod !== undefined && { paymentMethod: sale.paymentMethod }),
+      lines,
+    };
+  }
+
+  private shopper(): { customerId?: string; home?: CatalogBranch; country?: string } {
+    if (this.random() < (this.options.anonymousRate ?? 0.2)) return {};
+    const pool = this.options.customers ?? 400;
+    // Squaring a uniform draw favours low numbers: a quarter of the pool makes half the visits.
+    const k = Math.floor(pool * this.random() ** 2);
+    const branches = this.catalog.branches;
+    return {
+      customerId: `C${String(k).padStart(5, '0')}`,
+      home: branches[k % branches.length]!,
+      ...(k % 25 === 7 && { country: TOURIST_COUNTRIES[k % TOURIST_COUNTRIES.length]! }),
+    };
+  }
+
+  /** Distinct products, drawn by popularity without replacement. */
+  private basket(): CatalogProduct[] {
+    const size = Math.min(this.catalog.products.length, 1 + this.weightedIndex(BASKET_SIZE_WEIGHTS));
+    const left = [...this.catalog.products];
+    const chosen: CatalogProduct[] = [];
+    while (chosen.length < size) {
+      const index = this.weightedIndex(left.map((product) => product.popularity));
+      chosen.push(left.splice(index, 1)[0]!);
+    }
+    return chosen;
+  }
+
+  private line(product: CatalogProduct): SaleLineInput {
+    const max = Math.max(1, this.catalog.maxUnitsPerProduct);
+    const quantity = max > 1 && this.random() < 0.2 ? 1 + Math.floor(this.random() * Math.min(max, 3)) : 1;
+    const line: SaleLineInput = {
+      productId: product.productId,
+      productName: product.name,
+      category: product.category,
+      brand: product.brand,
+      quantity,
+      unitPrice: product.listPrice,
+    };
+    if (this.random() < (this.options.promotionRate ?? 0.08)) {
+      // 10 % off the line, rounded down to the cent.
+      const discount = ((toUnits(product.listPrice) * BigInt(quantity)) / 1000n) * 100n;
+      if (discount > 0n) return { ...line, discount: fromUnits(discount) };
+    }
+    return line;
+  }
+
+  private branch(branchId: string): CatalogBranch {
+    return this.catalog.branches.find((b) => b.branchId === branchId) ?? this.catalog.branches[0]!;
   }
 
   private pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.random() * items.length)]!;
   }
+
+  private weighted<T>(options: readonly (readonly [T, number])[]): T {
+    return options[this.weightedIndex(options.map(([, w]) => w))]![0];
+  }
+
+  private weightedIndex(weights: readonly number[]): number {
+    const total = weights.reduce((a, b) => a + b, 0);
+    let r = this.random() * total;
+    for (let i = 0; i < weights.length; i++) {
+      r -= weights[i]!;
+      if (r < 0) return i;
+    }
+    return weights.length - 1;
+  }
+}
+
+/**
+ * Signed net total of a receipt in units of 1/10,000 (negative for a return), by the contract's
+ * rule: each line's explicit amount, else quantity × unitPrice − discount. What every store must
+ * sum this run's sales to.
+ */
+export function netUnits(sale: SaleInput): bigint {
+  let total = 0n;
+  for (const line of sale.lines) {
+    total +=
+      line.amount !== undefined
+        ? money(line.amount)
+        : money(line.unitPrice) * BigInt(line.quantity) -
+          (line.discount !== undefined ? money(line.discount) : 0n);
+  }
+  return sale.kind === 'return' ? -total : total;
+}
+
+function money(value: string | number): bigint {
+  const text = moneyText(value);
+  if (text === undefined) throw new Error(`${JSON.stringify(value)} is not a money amount`);
+  return toUnits(text);
 }

@@ -1,0 +1,2 @@
+export * from './emulator-binary.js';
+export * from './spanner-emulator.process.js';
