@@ -36,6 +36,8 @@ COPY --from=build /app/drizzle ./drizzle
 COPY --from=build /app/libs/spanner/ddl ./libs/spanner/ddl
 COPY --from=build /app/clickhouse/migrations ./clickhouse/migrations
 COPY --from=build /app/clickhouse/queries ./clickhouse/queries
+COPY --from=build /app/apps/import/presets ./apps/import/presets
+COPY --from=build /app/apps/catalog/samples ./apps/catalog/samples
 RUN if [ "$CHDB" = "omit" ]; then rm -rf node_modules/@chdb; \
     elif [ "$CHDB" != "keep" ]; then echo "CHDB must be omit or keep, not $CHDB" >&2; exit 1; fi \
  && mkdir -p /app/data && chown node:node /app/data
