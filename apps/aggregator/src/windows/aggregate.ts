@@ -140,10 +140,12 @@ export class Aggregate {
   readonly products: FigureTable;
   readonly customers: FigureTable;
 
-  constructor(dictionaries: KeyDictionaries = KEYS) {
-    this.categories = new FigureTable(KEY_STRIDE, dictionaries.categories);
-    this.products = new FigureTable(KEY_STRIDE, dictionaries.products);
-    this.customers = new FigureTable(CUSTOMER_STRIDE, dictionaries.customers);
+  /** `like`: an aggregate of similar size (the previous bucket), whose key counts size the tables up front. */
+  constructor(like?: Aggregate, dictionaries: KeyDictionaries = KEYS) {
+    const size = (t: KeyTable | undefined) => (t === undefined ? undefined : Math.ceil((t.live * 4) / 3) + 1);
+    this.categories = new FigureTable(KEY_STRIDE, dictionaries.categories, size(like?.categories));
+    this.products = new FigureTable(KEY_STRIDE, dictionaries.products, size(like?.products));
+    this.customers = new FigureTable(CUSTOMER_STRIDE, dictionaries.customers, size(like?.customers));
   }
 
   /** Adds (direction 1) or removes (direction -1) one sale's contribution. */

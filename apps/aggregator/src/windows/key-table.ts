@@ -154,19 +154,15 @@ export class KeyTable {
  * Zero-filled plain arrays rather than typed arrays: a typed array's backing store is a
  * separate allocation the garbage collector has to track, which made creating the many small
  * tables of short buckets the aggregator's main cost. A plain array of doubles (PACKED_DOUBLE
- * elements) is one young-generation allocation, stores numbers unboxed and holds no pointers.
+ * elements) is one heap allocation, stores numbers unboxed and holds no pointers.
  */
 function doubles(n: number): number[] {
-  const a = [0.5];
-  a.pop();
-  for (let i = 0; i < n; i++) a.push(0);
-  return a;
+  // Filled with a fraction first so the array holds doubles from the start (no later transition).
+  return new Array<number>(n).fill(0.5).fill(0);
 }
 
 function smallIntegers(n: number): number[] {
-  const a: number[] = [];
-  for (let i = 0; i < n; i++) a.push(0);
-  return a;
+  return new Array<number>(n).fill(0);
 }
 
 function capacityFor(n: number): number {

@@ -43,7 +43,8 @@ export class RollingWindow {
     if (index <= this.clock - this.spec.buckets) return false;
     let bucket = this.buckets.get(index);
     if (bucket === undefined) {
-      bucket = new Aggregate();
+      // Sized like the bucket before it: a window's buckets hold similar numbers of keys.
+      bucket = new Aggregate(this.buckets.get(index - 1));
       this.buckets.set(index, bucket);
     }
     bucket.merge(agg, 1);
