@@ -1,5 +1,5 @@
 import { KEYS, type KeyDictionaries, type KeyDictionary } from './key-dictionary.js';
-import { CARRY, KeyTable } from './key-table.js';
+import { KeyTable } from './key-table.js';
 import { addMoney, type MoneySum } from './money.js';
 import type { KeyContribution, SaleContribution } from './sale-contribution.js';
 
@@ -245,14 +245,6 @@ function mergeTable(into: KeyTable, from: KeyTable, direction: number): void {
     into.ref(o, direction * src[s]!);
     const dst = into.rows;
     for (let c = 1; c < money; c++) dst[o + c]! += direction * src[s + c]!;
-    let lo = dst[o + money]! + direction * src[s + money]!;
-    let hi = dst[o + money + 1]! + direction * src[s + money + 1]!;
-    if (lo >= CARRY || lo <= -CARRY) {
-      const q = Math.trunc(lo / CARRY);
-      hi += q;
-      lo -= q * CARRY;
-    }
-    dst[o + money] = lo;
-    dst[o + money + 1] = hi;
+    into.addMoney(o, money, src[s + money]!, src[s + money + 1]!, direction);
   }
 }
