@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { applyDefinitions, loadDefinitions, NatsClient } from '@tally/nats';
 import { ensureDatabase, migrateDatabase, PostgresClient, redactUrl } from '@tally/postgres';
 import { spannerEnv } from '@tally/spanner';
+import { describeImport, importDemoCatalog } from './catalog/demo-catalog.importer.js';
+import { loadDemoCatalog } from './catalog/demo-catalog.loader.js';
+import { describeRules, type IngestRules, ingestRulesEnv } from './catalog/ingest-rules.config.js';
 import {
   type AgreementReport,
   agreementJson,
@@ -9,6 +12,7 @@ import {
   formatAgreement,
   type StoreReading,
 } from './check/agreement.js';
+import { ingestNotes, rejectionLines } from './check/ingest-verdict.js';
 import {
   AggregatorTally,
   ClickHouseTally,
@@ -23,9 +27,10 @@ import { type DemoSpanner, startDemoSpanner } from './infra/demo-spanner.js';
 import { choosePort, ensureNats, ensurePostgres, reachable } from './infra/local-services.js';
 import { ProcessSupervisor } from './processes/process.supervisor.js';
 import { BasketSimulator } from './simulator/basket-simulator.js';
-import { SUPERMARKET_CATALOG } from './simulator/catalog.js';
 import { IngestClient } from './simulator/ingest.client.js';
+import { isLeanRegister } from './simulator/store-catalog.model.js';
 import { TrafficGenerator } from './simulator/traffic.generator.js';
+import { categoryLines } from './view/category-lines.js';
 import type { DemoOutput } from './view/demo.output.js';
 import { type LiveSnapshot, liveLines, plainLiveLine } from './view/live-lines.js';
 
@@ -59,18 +64,28 @@ interface App {
  *   services   NATS and PostgreSQL found or started; stream and consumers applied (nats/),
  *              Postgres migrations (drizzle/); the Spanner emulator started and migrated when
  *              installed; ClickHouse is embedded in the aggregator (chdb, ./data/clickhouse)
- *   apps       ingest, writer (Postgres), writer (Spanner), query and aggregator as child
- *              processes with their logs in ./data/demo/logs, each waited for until ready
- *   input      the simulator's tills selling through POST /v1/sales with their branch's key
+ *   catalog    the catalog CSV files (read first of all, so a bad file stops the demo before it
+ *              starts anything) upserted into Postgres and published to the KV bucket ingest
+ *              reads, as `npm run catalog:import` does; the simulator sells from the same rows
+ *   apps       ingest (with the supermarket's rules: CATALOG_ENFORCE=on, MAX_UNITS_PER_PRODUCT=1),
+ *              writer (Postgres), writer (Spanner), query and aggregator as child processes with
+ *              their logs in ./data/demo/logs, each waited for until ready
+ *   input      the simulator's tills selling through POST /v1/sales with their branch's key; the
+ *              lean tills leave each line's category for ingest to fill from the catalog
  *   live       sales/s accepted, each sink's lag, the top three categories, the URLs
  *   check      once sent (--sales N) or stopped (Ctrl-C): wait until every store holds this
  *              run's acknowledged sales, then the table of receipts and net revenue per store
- *              against what ingest acknowledged; exit 0 when all agree, 1 naming who does not
+ *              (and per category) against what ingest acknowledged; exit 0 when all agree and
+ *              ingest refused exactly the deliberately bad receipts, 1 naming what went wrong
  *
  * Every phase prints one line with its duration. Earlier runs' data stay where they are: each
  * store is read for this run's sales only (see check/store-tallies.ts).
  */
 export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunControl): Promise<DemoResult> {
+  // Before anything starts: a catalog file that cannot be used stops the demo here (exit 2).
+  const demoCatalog = await loadDemoCatalog(config.catalogFiles);
+  const store = demoCatalog.store;
+  const rules: IngestRules = { enforced: config.rules, maxUnitsPerProduct: store.maxUnitsPerProduct };
   const runId = `demo-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
   const saleIdPrefix = `${runId}-`;
   const leftovers = ProcessSupervisor.killLeftovers(config.dataDir);
@@ -99,7 +114,7 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
     const natsUrl = new URL(config.natsUrl);
     await timed('NATS', async () => [undefined, await ensureNats(natsUrl, supervisor)]);
     nats = await NatsClient.connect({ url: natsUrl.href, name: 'tally-demo', reconnect: false });
-    const { jsm, js } = nats;
+    const { jsm, js, connection } = nats;
     const definitions = await timed('stream', async () => {
       const defs = await loadDefinitions();
       const changes = await applyDefinitions(jsm, defs);
@@ -123,6 +138,14 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
       ];
     });
     pg = PostgresClient.create({ url: config.databaseUrl, applicationName: 'tally-demo' });
+    const postgres = pg;
+    await timed('catalog', async () => {
+      const result = await importDemoCatalog(postgres, connection, config.catalogBucket, demoCatalog.catalog);
+      return [
+        undefined,
+        `${describeImport(demoCatalog.files, demoCatalog.catalog, config.catalogBucket, result)}; ${describeRules(rules)}`,
+      ];
+    });
     if (config.spanner === 'off') {
       out.line('Spanner sink off (--no-spanner)');
     } else {
@@ -140,7 +163,7 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
     const keys = {
       hq: `demo-hq-${randomBytes(8).toString('hex')}`,
       branches: new Map(
-        SUPERMARKET_CATALOG.branches.map((b) => [b.branchId, `demo-till-${randomBytes(8).toString('hex')}`]),
+        store.branches.map((b) => [b.branchId, `demo-till-${randomBytes(8).toString('hex')}`]),
       ),
     };
     const apiKeys = [
@@ -169,7 +192,7 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
         name: 'ingest',
         script: 'ingest',
         port: ports.ingest,
-        env: { ...base, INGEST_PORT: String(ports.ingest) },
+        env: { ...base, ...ingestRulesEnv(rules), INGEST_PORT: String(ports.ingest) },
       },
       {
         name: 'writer-postgres',
@@ -251,7 +274,12 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
     ];
 
     // ---- selling, with the live view -----------------------------------------------------------
-    const simulator = new BasketSimulator({ runId, seed: config.seed, catalog: SUPERMARKET_CATALOG });
+    const simulator = new BasketSimulator({
+      runId,
+      seed: config.seed,
+      catalog: store,
+      badShare: config.badShare,
+    });
     const client = new IngestClient({
       baseUrl: ingestBase,
       keyForBranch: (branchId) => keys.branches.get(branchId) ?? keys.hq,
@@ -307,8 +335,14 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
       },
     });
     const rateText = `${config.sales === undefined ? 'until Ctrl-C' : `${config.sales} sales`} at ${config.rate}/s`;
+    const registers = store.branches.flatMap((b) =>
+      Array.from({ length: b.registers }, (_, i) => isLeanRegister(b, i + 1)),
+    );
     out.line(
-      `selling ${rateText} from ${SUPERMARKET_CATALOG.branches.length} branches, ${SUPERMARKET_CATALOG.products.length} products${config.exit ? '' : '; Ctrl-C stops and checks'}`,
+      `selling ${rateText} from ${store.branches.length} branches, ${store.products.length} products; ` +
+        `${registers.filter(Boolean).length} of ${registers.length} registers send lines without category` +
+        `${config.badShare > 0 ? `; ${(config.badShare * 100).toFixed(1)} % of receipts break a rule on purpose` : ''}` +
+        `${config.exit ? '' : '; Ctrl-C stops and checks'}`,
     );
     selling = true;
     const sold = await timed('selling', async () => {
@@ -320,6 +354,7 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
         `${stats.sent} sent, ${stats.acknowledged} acknowledged, ${stats.rejected} rejected, ${stats.failed} failed, ${stats.retries} retries; ${(stats.acknowledged / Math.max(seconds, 0.001)).toFixed(0)}/s`,
       ];
     });
+    for (const line of rejectionLines(sold, rules)) out.line(`  ${line}`);
     for (const problem of sold.problems) out.line(`  ${problem}`);
     if (control.failure) throw new Error(control.failure);
 
@@ -362,19 +397,29 @@ export async function runDemo(config: DemoConfig, out: DemoOutput, control: RunC
     stopLive = () => {};
     const report = checkAgreement({ store: 'acknowledged', tally: expected }, readings);
     out.line('');
-    for (const line of formatAgreement(report, SUPERMARKET_CATALOG.currency)) out.line(line);
+    for (const line of categoryLines(sold.categories, store.currency)) out.line(line);
+    out.line('');
+    for (const line of formatAgreement(report, store.currency)) out.line(line);
     if (control.failure) out.line(`NOTE: ${control.failure}`);
-    if (sold.rejected + sold.failed > 0) {
-      out.line(
-        `NOTE: ${sold.rejected} sales rejected and ${sold.failed} not acknowledged by ingest (see above)`,
-      );
-    }
+    const notes = ingestNotes(sold, rules);
+    for (const note of notes) out.line(`NOTE: ${note}`);
     if (config.json) {
       process.stdout.write(
-        `${JSON.stringify({ runId, sent: sold.sent, acknowledged: sold.acknowledged, rejected: sold.rejected, failed: sold.failed, ...agreementJson(report) })}\n`,
+        `${JSON.stringify({
+          runId,
+          sent: sold.sent,
+          acknowledged: sold.acknowledged,
+          rejected: sold.rejected,
+          failed: sold.failed,
+          rules: ingestRulesEnv(rules),
+          rejectedByRule: Object.fromEntries(sold.rejectedByRule),
+          deliberate: sold.deliberate,
+          linesWithoutCategory: [...sold.categories.values()].reduce((n, c) => n + c.withoutCategory, 0),
+          ...agreementJson(report),
+        })}\n`,
       );
     }
-    const ok = report.agree && sold.rejected === 0 && sold.failed === 0;
+    const ok = report.agree && notes.length === 0;
     const interruptedExit = config.exit && control.interrupted && (config.sales ?? 0) > sold.sent;
     return { exitCode: interruptedExit ? 130 : control.failure ? 3 : ok ? 0 : 1, report };
   } finally {

@@ -1,11 +1,12 @@
+import { DemoCatalogError } from './catalog/demo-catalog.loader.js';
 import { DemoUsageError, loadDemoConfig } from './config/demo.config.js';
 import { RunControl, runDemo } from './demo.runner.js';
 import { DemoOutput } from './view/demo.output.js';
 
 /**
  * `npm run demo`: Tally on one machine with simulated branches selling (see demo.runner.ts).
- * Exit codes: 0 every store agrees; 1 a store disagrees (named in the output) or sales were
- * refused; 2 bad arguments; 3 the demo could not run (a service or app did not start or died);
+ * Exit codes: 0 every store agrees; 1 a store disagrees (named in the output), valid sales were
+ * refused or a rule-breaking one accepted; 2 bad arguments or an unusable catalog file; 3 the demo could not run (a service or app did not start or died);
  * 130 interrupted before --sales were all sent (--exit). A first Ctrl-C stops selling and
  * checks; a second one stops at once.
  */
@@ -43,6 +44,11 @@ runDemo(config, out, control).then(
     if (control.interrupted && error.message === 'interrupted') {
       out.line('interrupted before any sale: stopped');
       process.exitCode = 130;
+      return;
+    }
+    if (error instanceof DemoCatalogError) {
+      out.line(`demo: ${error.message}`);
+      process.exitCode = 2;
       return;
     }
     out.line(`demo failed: ${error.message}`);

@@ -81,4 +81,72 @@ describe('the agreement check', () => {
     expect(formatMoney(-5_000n)).toBe('-0.50');
     expect(formatMoney(123_456_789_012_345_678_901n)).toBe('12345678901234567.8901');
   });
+
+  describe('per category', () => {
+    const categories = new Map([
+      ['dairy', 150_000_000n],
+      ['bakery', 93_812_000n],
+    ]);
+    const withCategories = { ...reference, tally: { ...reference.tally, categories } };
+
+    it('agrees when every store holds each category net revenue, and says it checked the categories', () => {
+      const report = checkAgreement(withCategories, [
+        { store: 'Postgres', tally: { ...same, categories: new Map([...categories, ['snacks', 0n]]) } },
+        { store: 'aggregator', tally: { ...same, categories } },
+      ]);
+      expect(report.agree).toBe(true);
+      expect(formatAgreement(report, 'EUR').at(-1)).toBe(
+        "AGREE: every store holds the 2000 acknowledged receipts, net revenue 24381.20 EUR, and each of the 2 categories' net revenue",
+      );
+      expect(agreementJson(report)).toMatchObject({
+        reference: { categories: { dairy: '15000', bakery: '9381.2' } },
+        stores: [
+          { store: 'Postgres', categories: { dairy: '15000', bakery: '9381.2' } },
+          { store: 'aggregator' },
+        ],
+      });
+    });
+
+    it('names a store whose totals are right but which holds a line under another category', () => {
+      const moved = new Map([
+        ['dairy', 150_000_000n - 11_500n],
+        ['bakery', 93_812_000n],
+        ['produce', 11_500n],
+      ]);
+      const report = checkAgreement(withCategories, [
+        { store: 'Postgres', tally: { ...same, categories } },
+        { store: 'ClickHouse', tally: { ...same, categories: moved } },
+      ]);
+      expect(report.agree).toBe(false);
+      expect(report.disagreements).toHaveLength(1);
+      expect(report.disagreements[0]).toMatchObject({
+        store: 'ClickHouse',
+        countDiff: 0,
+        netDiff: 0n,
+        categoryDiffs: new Map([
+          ['dairy', -11_500n],
+          ['produce', 11_500n],
+        ]),
+      });
+      const lines = formatAgreement(report, 'EUR');
+      expect(lines.find((l) => l.startsWith('ClickHouse'))).toMatch(/OFF dairy -1\.15, produce \+1\.15$/);
+      expect(lines.at(-1)).toBe(
+        'DISAGREE: ClickHouse net revenue by category differs: dairy 1.15 short, produce 1.15 too high (holds 2000 receipts, 24381.20; expected 2000, 24381.20)',
+      );
+      expect(agreementJson(report)).toMatchObject({
+        disagreements: [{ store: 'ClickHouse', categoryDiffs: { dairy: '-1.15', produce: '1.15' } }],
+      });
+    });
+
+    it('compares categories only where both sides have them, and says in how many stores', () => {
+      const report = checkAgreement(withCategories, [
+        { store: 'Postgres', tally: { ...same, categories } },
+        { store: 'legacy', tally: same },
+      ]);
+      expect(report.agree).toBe(true);
+      expect(formatAgreement(report).at(-1)).toBe(
+        "AGREE: every store holds the 2000 acknowledged receipts, net revenue 24381.20, and (1 of 2 stores) each of the 2 categories' net revenue",
+      );
+    });
+  });
 });

@@ -3,14 +3,18 @@ import { fromUnits } from '@tally/contracts';
 /**
  * The demo's verdict, as a pure function: what ingest acknowledged (the reference) against what
  * each store holds of this run, by count of receipts (sales and returns) and exact signed net
- * revenue (units of 1/10,000). A store agrees when both are equal; otherwise it is named with
- * how far off it is. A store that could not be read disagrees too.
+ * revenue (units of 1/10,000), and, when both sides give it, net revenue per category (which
+ * shows that every line landed in its catalog category, also those sent without one). A store
+ * agrees when all are equal; otherwise it is named with how far off it is. A store that could
+ * not be read disagrees too.
  */
 export interface Tally {
   /** Receipts: sales and returns. */
   readonly count: number;
   /** Net revenue in units of 1/10,000: sales minus returns. */
   readonly netUnits: bigint;
+  /** Net revenue per category, units of 1/10,000; categories netting to zero may be absent. */
+  readonly categories?: ReadonlyMap<string, bigint> | undefined;
 }
 
 export interface StoreReading {
@@ -25,6 +29,8 @@ export interface Disagreement {
   /** store − reference; absent when unreadable. */
   readonly countDiff?: number;
   readonly netDiff?: bigint;
+  /** store − reference per category that differs. */
+  readonly categoryDiffs?: ReadonlyMap<string, bigint>;
   /** One sentence: what differs and by how much. */
   readonly reason: string;
 }
@@ -51,7 +57,8 @@ export function checkAgreement(
     }
     const countDiff = reading.tally.count - reference.tally.count;
     const netDiff = reading.tally.netUnits - reference.tally.netUnits;
-    if (countDiff === 0 && netDiff === 0n) continue;
+    const categoryDiffs = diffCategories(reference.tally.categories, reading.tally.categories);
+    if (countDiff === 0 && netDiff === 0n && categoryDiffs.size === 0) continue;
     const parts: string[] = [];
     if (countDiff !== 0)
       parts.push(`${receipts(Math.abs(countDiff))} ${countDiff < 0 ? 'short' : 'too many'}`);
@@ -60,14 +67,41 @@ export function checkAgreement(
         `net revenue ${formatMoney(netDiff < 0n ? -netDiff : netDiff)} ${netDiff < 0n ? 'short' : 'too high'}`,
       );
     }
+    if (categoryDiffs.size > 0) {
+      parts.push(
+        `net revenue by category differs: ${[...categoryDiffs]
+          .map(([c, d]) => `${c} ${formatMoney(d < 0n ? -d : d)} ${d < 0n ? 'short' : 'too high'}`)
+          .join(', ')}`,
+      );
+    }
     disagreements.push({
       store: reading.store,
       countDiff,
       netDiff,
+      ...(categoryDiffs.size > 0 && { categoryDiffs }),
       reason: `${parts.join(', ')} (holds ${reading.tally.count} receipts, ${formatMoney(reading.tally.netUnits)}; expected ${reference.tally.count}, ${formatMoney(reference.tally.netUnits)})`,
     });
   }
   return { reference, stores, disagreements, agree: disagreements.length === 0 };
+}
+
+/** store − reference per category, zero differences left out; empty when either side has no categories. */
+function diffCategories(
+  reference: ReadonlyMap<string, bigint> | undefined,
+  store: ReadonlyMap<string, bigint> | undefined,
+): Map<string, bigint> {
+  const diffs = new Map<string, bigint>();
+  if (reference === undefined || store === undefined) return diffs;
+  for (const category of [...new Set([...reference.keys(), ...store.keys()])].sort()) {
+    const diff = (store.get(category) ?? 0n) - (reference.get(category) ?? 0n);
+    if (diff !== 0n) diffs.set(category, diff);
+  }
+  return diffs;
+}
+
+/** Whether a reading was compared per category (both it and the reference gave categories). */
+function comparedByCategory(report: AgreementReport, reading: StoreReading): boolean {
+  return report.reference.tally.categories !== undefined && reading.tally?.categories !== undefined;
 }
 
 /** The report as an aligned table and a verdict: one line per disagreeing store, naming it. */
@@ -103,8 +137,18 @@ export function formatAgreement(report: AgreementReport, currency = ''): string[
   );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   if (report.agree) {
+    const byCategory = report.stores.filter((s) => comparedByCategory(report, s)).length;
+    const categories = [...(report.reference.tally.categories ?? new Map())].filter(
+      ([, u]) => u !== 0n,
+    ).length;
+    const also =
+      byCategory === 0
+        ? ''
+        : byCategory === report.stores.length
+          ? `, and each of the ${categories} categories' net revenue`
+          : `, and (${byCategory} of ${report.stores.length} stores) each of the ${categories} categories' net revenue`;
     lines.push(
-      `AGREE: every store holds the ${report.reference.tally.count} acknowledged receipts, net revenue ${formatMoney(report.reference.tally.netUnits)}${currency ? ` ${currency}` : ''}`,
+      `AGREE: every store holds the ${report.reference.tally.count} acknowledged receipts, net revenue ${formatMoney(report.reference.tally.netUnits)}${currency ? ` ${currency}` : ''}${also}`,
     );
   } else {
     for (const d of report.disagreements) lines.push(`DISAGREE: ${d.store} ${d.reason}`);
@@ -114,7 +158,19 @@ export function formatAgreement(report: AgreementReport, currency = ''): string[
 
 /** The report for --json: money as exact decimal strings. */
 export function agreementJson(report: AgreementReport): object {
-  const tally = (t: Tally | undefined) => t && { count: t.count, netRevenue: fromUnits(t.netUnits) };
+  const tally = (t: Tally | undefined) =>
+    t && {
+      count: t.count,
+      netRevenue: fromUnits(t.netUnits),
+      ...(t.categories !== undefined && {
+        categories: Object.fromEntries(
+          [...t.categories]
+            .filter(([, u]) => u !== 0n)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([c, u]) => [c, fromUnits(u)]),
+        ),
+      }),
+    };
   return {
     agree: report.agree,
     reference: { store: report.reference.store, ...tally(report.reference.tally) },
@@ -127,6 +183,9 @@ export function agreementJson(report: AgreementReport): object {
       reason: d.reason,
       ...(d.countDiff !== undefined && { countDiff: d.countDiff }),
       ...(d.netDiff !== undefined && { netRevenueDiff: fromUnits(d.netDiff) }),
+      ...(d.categoryDiffs !== undefined && {
+        categoryDiffs: Object.fromEntries([...d.categoryDiffs].map(([c, u]) => [c, fromUnits(u)])),
+      }),
     })),
   };
 }
@@ -135,6 +194,9 @@ function diffText(d: Disagreement): string {
   const parts: string[] = [];
   if (d.countDiff) parts.push(`${d.countDiff > 0 ? '+' : ''}${receipts(d.countDiff)}`);
   if (d.netDiff) parts.push(`${d.netDiff > 0n ? '+' : ''}${formatMoney(d.netDiff)}`);
+  for (const [category, diff] of d.categoryDiffs ?? []) {
+    parts.push(`${category} ${diff > 0n ? '+' : ''}${formatMoney(diff)}`);
+  }
   return `OFF ${parts.join(', ')}`;
 }
 

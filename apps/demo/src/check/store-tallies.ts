@@ -14,6 +14,12 @@ import type { Tally } from './agreement.js';
  *   sale of the run occurred after it, every earlier sale before it);
  * - aggregator: its all-time totals minus a baseline read once it had folded the whole stream
  *   as it stood before the run (nothing else sells meanwhile).
+ *
+ * Each also gives net revenue per category of the lines, as stored: the check compares it with
+ * the catalog category of every acknowledged line, so a line ingest failed to fill, or filled
+ * wrongly, shows up as a category off by its amount. Each store is read in one snapshot where it
+ * can be (one statement), so the categories are of the same sales as the count; ClickHouse's
+ * come from the top-products report (per product, `any(category)`), read after the count.
  */
 export interface TallySource {
   readonly store: string;
@@ -25,6 +31,7 @@ export class StreamTally implements TallySource {
   readonly store = 'stream';
   private nextSeq: number;
   private tally: Tally = { count: 0, netUnits: 0n };
+  private readonly categories = new Map<string, bigint>();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -38,7 +45,7 @@ export class StreamTally implements TallySource {
 
   async read(): Promise<Tally> {
     const last = (await this.jsm.streams.info(this.stream)).state.last_seq;
-    if (this.nextSeq > last) return this.tally;
+    if (this.nextSeq > last) return this.snapshot();
     // An ordered consumer: ephemeral, in order, no acks; it goes away on its own once unused.
     const consumer = await this.js.consumers.get(this.stream, { opt_start_seq: this.nextSeq });
     try {
@@ -56,6 +63,10 @@ export class StreamTally implements TallySource {
             if (!sale.saleId.startsWith(this.saleIdPrefix)) continue;
             count++;
             netUnits += sale.kind === 'return' ? -signedToUnits(sale.total) : signedToUnits(sale.total);
+            for (const line of sale.lines) {
+              const amount = signedToUnits(line.amount);
+              add(this.categories, line.category, sale.kind === 'return' ? -amount : amount);
+            }
           }
           this.tally = { count, netUnits };
           if (message.seq >= last) break;
@@ -65,7 +76,11 @@ export class StreamTally implements TallySource {
     } finally {
       await consumer.delete().catch(() => undefined);
     }
-    return this.tally;
+    return this.snapshot();
+  }
+
+  private snapshot(): Tally {
+    return { ...this.tally, categories: new Map(this.categories) };
   }
 }
 
@@ -77,12 +92,16 @@ export class PostgresTally implements TallySource {
     private readonly saleIdPrefix: string,
   ) {}
 
+  /** One statement, so one snapshot: the sales' count and total, then net revenue per line category. */
   async read(): Promise<Tally> {
-    const { rows } = await this.pg.pool.query<{ n: number; net: string }>(
-      'SELECT count(*)::int AS n, COALESCE(sum(net_total), 0)::text AS net FROM sales WHERE sale_id LIKE $1',
+    const { rows } = await this.pg.pool.query<{ category: string | null; n: number; net: string }>(
+      `SELECT NULL::text AS category, count(*)::int AS n, COALESCE(sum(net_total), 0)::text AS net
+         FROM sales WHERE sale_id LIKE $1
+       UNION ALL
+       SELECT category, count(*)::int, sum(net_amount)::text FROM sale_lines WHERE sale_id LIKE $1 GROUP BY category`,
       [`${this.saleIdPrefix}%`],
     );
-    return { count: rows[0]!.n, netUnits: signedToUnits(rows[0]!.net) };
+    return totalsAndCategories(rows);
   }
 }
 
@@ -94,15 +113,21 @@ export class SpannerTally implements TallySource {
     private readonly saleIdPrefix: string,
   ) {}
 
+  /** One query (a single-use read-only transaction, so one snapshot), as for Postgres. */
   async read(): Promise<Tally> {
     const [rows] = await this.client.database.run({
-      sql: 'SELECT COUNT(*) AS n, CAST(SUM(NetTotal) AS STRING) AS net FROM Sales WHERE STARTS_WITH(SaleId, @prefix)',
+      sql: `SELECT CAST(NULL AS STRING) AS category, COUNT(*) AS n, CAST(SUM(NetTotal) AS STRING) AS net
+              FROM Sales WHERE STARTS_WITH(SaleId, @prefix)
+            UNION ALL
+            SELECT Category, COUNT(*), CAST(SUM(NetAmount) AS STRING)
+              FROM SaleLines WHERE STARTS_WITH(SaleId, @prefix) GROUP BY Category`,
       params: { prefix: this.saleIdPrefix },
       json: true,
       gaxOptions: readCallOptions(10_000),
     });
-    const row = (rows as unknown as { n: number | string; net: string | null }[])[0];
-    return { count: Number(row?.n ?? 0), netUnits: signedToUnits(row?.net ?? '0') };
+    return totalsAndCategories(
+      rows as unknown as { category: string | null; n: number | string; net: string | null }[],
+    );
   }
 }
 
@@ -117,17 +142,25 @@ export class ClickHouseTally implements TallySource {
   ) {}
 
   async read(): Promise<Tally> {
-    const url = `${this.aggregatorBase}/v1/reports/daily-revenue-per-branch?from=${encodeURIComponent(this.from.toISOString())}`;
-    const report = (await getJson(url, this.apiKey)) as {
-      rows: { sales: string | number; returns: string | number; revenue: string | number }[];
-    };
+    const from = encodeURIComponent(this.from.toISOString());
+    const daily = (await getJson(
+      `${this.aggregatorBase}/v1/reports/daily-revenue-per-branch?from=${from}`,
+      this.apiKey,
+    )) as { rows: { sales: string | number; returns: string | number; revenue: string | number }[] };
     let count = 0;
     let netUnits = 0n;
-    for (const row of report.rows) {
+    for (const row of daily.rows) {
       count += Number(row.sales) + Number(row.returns);
       netUnits += signedToUnits(String(row.revenue));
     }
-    return { count, netUnits };
+    // Read after the count: ClickHouse only gains rows, so these cover at least the sales counted.
+    const products = (await getJson(
+      `${this.aggregatorBase}/v1/reports/top-products?from=${from}&limit=999999`,
+      this.apiKey,
+    )) as { rows: { category: string; revenue: string | number }[] };
+    const categories = new Map<string, bigint>();
+    for (const row of products.rows) add(categories, row.category, signedToUnits(String(row.revenue)));
+    return { count, netUnits, categories };
   }
 }
 
@@ -168,7 +201,13 @@ export class AggregatorTally implements TallySource {
 
   async read(): Promise<Tally> {
     const { tally } = await allTime(this.aggregatorBase, this.apiKey);
-    return { count: tally.count - this.baseline.count, netUnits: tally.netUnits - this.baseline.netUnits };
+    const categories = new Map(tally.categories);
+    for (const [category, units] of this.baseline.categories ?? []) add(categories, category, -units);
+    return {
+      count: tally.count - this.baseline.count,
+      netUnits: tally.netUnits - this.baseline.netUnits,
+      categories,
+    };
   }
 }
 
@@ -178,11 +217,38 @@ async function allTime(base: string, apiKey: string): Promise<{ tally: Tally; ap
     returns: number;
     netRevenue: string;
     appliedThrough: number;
+    categories: { category: string; revenue: string }[];
   };
+  const categories = new Map<string, bigint>();
+  for (const c of summary.categories) add(categories, c.category, signedToUnits(c.revenue));
   return {
-    tally: { count: summary.sales + summary.returns, netUnits: signedToUnits(summary.netRevenue) },
+    tally: {
+      count: summary.sales + summary.returns,
+      netUnits: signedToUnits(summary.netRevenue),
+      categories,
+    },
     appliedThrough: Number(summary.appliedThrough),
   };
+}
+
+/** Adds to a category's net revenue; a category netting to zero is dropped (stores may list it or not). */
+function add(categories: Map<string, bigint>, category: string, units: bigint): void {
+  const sum = (categories.get(category) ?? 0n) + units;
+  if (sum === 0n) categories.delete(category);
+  else categories.set(category, sum);
+}
+
+/** Rows of the Postgres/Spanner tally query: the totals row (category null), then one per category. */
+function totalsAndCategories(
+  rows: readonly { category: string | null; n: number | string; net: string | null }[],
+): Tally {
+  const categories = new Map<string, bigint>();
+  let totals = { count: 0, netUnits: 0n };
+  for (const row of rows) {
+    if (row.category === null) totals = { count: Number(row.n), netUnits: signedToUnits(row.net ?? '0') };
+    else add(categories, row.category, signedToUnits(row.net ?? '0'));
+  }
+  return { ...totals, categories };
 }
 
 /** GET with the key; throws naming the URL and the status on anything but 2xx. */

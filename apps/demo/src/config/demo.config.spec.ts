@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sampleCatalogFiles } from '../catalog/demo-catalog.loader.js';
 import { DemoUsageError, loadDemoConfig } from './demo.config.js';
 
 describe('demo configuration', () => {
@@ -20,6 +22,30 @@ describe('demo configuration', () => {
     });
     expect(config.ports.ingest).toEqual({ port: 3000, explicit: false });
     expect(config.ports.writerSpanner).toEqual({ port: 3004, explicit: false });
+  });
+
+  it("imports the supermarket samples, runs ingest with the seed's rules and sends no bad receipt by default", () => {
+    const config = loadDemoConfig([], {});
+    expect(config.catalogFiles).toEqual(sampleCatalogFiles());
+    expect(config).toMatchObject({ rules: true, badShare: 0, catalogBucket: 'SALES_catalog' });
+    expect(loadDemoConfig([], { TALLY_STREAM: 'S2' }).catalogBucket).toBe('S2_catalog');
+    expect(loadDemoConfig([], { TALLY_CATALOG_BUCKET: 'mine' }).catalogBucket).toBe('mine');
+  });
+
+  it('reads --catalog and --branches relative to where the command was typed, --no-rules and --bad-share', () => {
+    const config = loadDemoConfig(
+      ['--catalog', 'p.csv', '--branches', '/abs/b.csv', '--no-rules', '--bad-share', '0.02'],
+      { INIT_CWD: '/home/me/shop' },
+    );
+    expect(config.catalogFiles).toEqual({
+      products: path.resolve('/home/me/shop/p.csv'),
+      branches: '/abs/b.csv',
+    });
+    expect(config).toMatchObject({ rules: false, badShare: 0.02 });
+    // One file given: the other stays the sample.
+    expect(loadDemoConfig(['--catalog', '/x/p.csv'], {}).catalogFiles.branches).toBe(
+      sampleCatalogFiles().branches,
+    );
   });
 
   it('reads the README command --sales 5000 --exit, and the other options', () => {
@@ -59,8 +85,15 @@ describe('demo configuration', () => {
     [['--rate', 'fast'], /--rate fast: must be a number/],
     [['--port', '70000'], /--port 70000: must be an integer from 1 to 65535/],
     [['--speed', '3'], /Unknown option '--speed'/],
+    [['--bad-share', '0.9'], /--bad-share 0.9: must be a number from 0 to 0.5/],
+    [['--catalog'], /--catalog/],
   ])('refuses %o naming the option and the rule', (argv, message) => {
     expect(() => loadDemoConfig(argv, {})).toThrow(DemoUsageError);
     expect(() => loadDemoConfig(argv, {})).toThrow(message);
+  });
+
+  it('refuses a bad TALLY_CATALOG_BUCKET as a usage error naming it', () => {
+    expect(() => loadDemoConfig([], { TALLY_CATALOG_BUCKET: 'a.b' })).toThrow(DemoUsageError);
+    expect(() => loadDemoConfig([], { TALLY_CATALOG_BUCKET: 'a.b' })).toThrow(/TALLY_CATALOG_BUCKET=a\.b/);
   });
 });

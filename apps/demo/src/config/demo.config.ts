@@ -1,8 +1,11 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { envCatalogBucket } from '@tally/catalog';
 import { ConfigError, type Env, envString } from '@tally/common';
 import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from '@tally/contracts';
 import { DEFAULT_NATS_URL } from '@tally/nats';
 import { DEFAULT_DATABASE_URL } from '@tally/postgres';
+import { type CatalogFiles, sampleCatalogFiles } from '../catalog/demo-catalog.loader.js';
 
 /** A port of one of the demo's apps: the one asked for, and whether it was asked for explicitly. */
 export interface PortChoice {
@@ -28,6 +31,14 @@ export interface DemoConfig {
   /** `auto`: the Spanner sink runs when an emulator is installed (or SPANNER_EMULATOR_HOST is set). */
   readonly spanner: SpannerMode;
   readonly seed: number;
+  /** The catalog CSV files the demo imports and the simulator sells from (absolute paths). */
+  readonly catalogFiles: CatalogFiles;
+  /** Ingest runs with the supermarket's rules (CATALOG_ENFORCE=on, MAX_UNITS_PER_PRODUCT); --no-rules: off. */
+  readonly rules: boolean;
+  /** Share of receipts that break a catalog rule on purpose (0: none). */
+  readonly badShare: number;
+  /** KV bucket of the catalog (TALLY_CATALOG_BUCKET, default `<stream>_catalog`), as ingest reads it. */
+  readonly catalogBucket: string;
   readonly ports: {
     readonly ingest: PortChoice;
     readonly aggregator: PortChoice;
@@ -56,13 +67,20 @@ export const DEMO_USAGE = `npm run demo -- [options]
   --wait <seconds>    longest wait for the stores before checking anyway (default 60)
   --json              print the check as one JSON line on stdout (the rest goes to stderr)
   --no-spanner        leave the Spanner sink off even when the emulator is installed
+  --catalog <file>    products CSV to import and sell from (default apps/catalog/samples/supermarket-products.csv)
+  --branches <file>   branches CSV, likewise (default apps/catalog/samples/supermarket-branches.csv)
+  --no-rules          run ingest without the supermarket's rules (default: CATALOG_ENFORCE=on,
+                      MAX_UNITS_PER_PRODUCT=1)
+  --bad-share <f>     share of receipts (0 to 0.5, e.g. 0.02) that break a rule on purpose: an unlisted
+                      product, 2 units of a product, an unlisted branch; their rejections are counted by rule
   --seed <n>          simulator seed (default: from the clock)
   --port <n>          ingest port (default 3000; the others: --aggregator-port 3001,
                       --writer-port 3002, --query-port 3003, --spanner-writer-port 3004).
                       A default port that is taken is replaced by a free one; an explicit one must be free.
 
-Environment: NATS_URL, DATABASE_URL, TALLY_STREAM, TALLY_SUBJECT_PREFIX, SPANNER_EMULATOR_HOST (use a
-running emulator), SPANNER_EMULATOR_BIN (where emulator_main is), CLICKHOUSE_URL, AGGREGATOR_CLICKHOUSE.`;
+Environment: NATS_URL, DATABASE_URL, TALLY_STREAM, TALLY_SUBJECT_PREFIX, TALLY_CATALOG_BUCKET,
+SPANNER_EMULATOR_HOST (use a running emulator), SPANNER_EMULATOR_BIN (where emulator_main is),
+CLICKHOUSE_URL, AGGREGATOR_CLICKHOUSE.`;
 
 export class DemoUsageError extends ConfigError {}
 
@@ -81,6 +99,10 @@ export function loadDemoConfig(argv: readonly string[], env: Env, now: number = 
         wait: { type: 'string' },
         json: { type: 'boolean' },
         spanner: { type: 'boolean' },
+        catalog: { type: 'string' },
+        branches: { type: 'string' },
+        rules: { type: 'boolean' },
+        'bad-share': { type: 'string' },
         seed: { type: 'string' },
         port: { type: 'string' },
         'aggregator-port': { type: 'string' },
@@ -97,6 +119,7 @@ export function loadDemoConfig(argv: readonly string[], env: Env, now: number = 
   const str = (name: string) => values[name] as string | undefined;
   const sales = str('sales') === undefined ? undefined : integer('--sales', str('sales')!, 1, 10_000_000);
   const clickhouseOff = envString(env, 'AGGREGATOR_CLICKHOUSE', 'on') === 'off';
+  const stream = envString(env, 'TALLY_STREAM', DEFAULT_STREAM);
   return {
     rate: number('--rate', str('rate') ?? '200', 0.1, 100_000),
     sales,
@@ -105,6 +128,10 @@ export function loadDemoConfig(argv: readonly string[], env: Env, now: number = 
     json: values.json === true,
     spanner: values.spanner === false ? 'off' : 'auto',
     seed: str('seed') === undefined ? now % 2 ** 31 : integer('--seed', str('seed')!, 0, 2 ** 31 - 1),
+    catalogFiles: catalogFiles(str('catalog'), str('branches'), env),
+    rules: values.rules !== false,
+    badShare: str('bad-share') === undefined ? 0 : number('--bad-share', str('bad-share')!, 0, 0.5),
+    catalogBucket: configured(() => envCatalogBucket(env, stream)),
     ports: {
       ingest: port('--port', str('port'), 3000),
       aggregator: port('--aggregator-port', str('aggregator-port'), 3001),
@@ -114,12 +141,46 @@ export function loadDemoConfig(argv: readonly string[], env: Env, now: number = 
     },
     natsUrl: envString(env, 'NATS_URL', DEFAULT_NATS_URL),
     databaseUrl: envString(env, 'DATABASE_URL', DEFAULT_DATABASE_URL),
-    stream: envString(env, 'TALLY_STREAM', DEFAULT_STREAM),
+    stream,
     subjectPrefix: envString(env, 'TALLY_SUBJECT_PREFIX', DEFAULT_SUBJECT_PREFIX),
     spannerEmulatorHost: envString(env, 'SPANNER_EMULATOR_HOST', '') || undefined,
     clickhouse: clickhouseOff ? 'off' : envString(env, 'CLICKHOUSE_URL', '') ? 'server' : 'embedded',
     dataDir: 'data/demo',
   };
+}
+
+/**
+ * The catalog files: a path given on the command line is relative to where the command was typed
+ * (npm runs scripts from the package root and says where the user was in INIT_CWD); a file not
+ * given is the supermarket sample.
+ */
+function catalogFiles(products: string | undefined, branches: string | undefined, env: Env): CatalogFiles {
+  const typedIn = env.INIT_CWD ?? process.cwd();
+  let samples: CatalogFiles | undefined;
+  const sample = (kind: keyof CatalogFiles, option: string): string => {
+    try {
+      samples ??= sampleCatalogFiles();
+    } catch {
+      throw new DemoUsageError(
+        `cannot find apps/catalog/samples/ from ${process.cwd()}: give ${option} <file>`,
+      );
+    }
+    return samples[kind];
+  };
+  return {
+    products: products === undefined ? sample('products', '--catalog') : path.resolve(typedIn, products),
+    branches: branches === undefined ? sample('branches', '--branches') : path.resolve(typedIn, branches),
+  };
+}
+
+/** A setting read from the environment: its ConfigError becomes a usage error. */
+function configured<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new DemoUsageError(error.message);
+    throw error;
+  }
 }
 
 function number(option: string, raw: string, min: number, max: number): number {

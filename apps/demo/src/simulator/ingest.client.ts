@@ -1,12 +1,18 @@
-import type { SaleInput } from '@tally/contracts';
+import type { SaleSubmission } from '@tally/contracts';
 
 export type SubmitOutcome =
   /** Stored by this request (202 accepted). */
   | { readonly status: 'accepted'; readonly attempts: number }
   /** Stored before (202 duplicate: an earlier attempt got through though its answer was lost). */
   | { readonly status: 'duplicate'; readonly attempts: number }
-  /** Refused for good (4xx): the problem's first error. */
-  | { readonly status: 'rejected'; readonly attempts: number; readonly problem: string }
+  /** Refused for good (4xx): the problem's first error, and every rule the problem names. */
+  | {
+      readonly status: 'rejected';
+      readonly attempts: number;
+      readonly problem: string;
+      /** Distinct rules of the problem's errors (`unknown-product`...), or `http-<status>` without any. */
+      readonly rules: readonly string[];
+    }
   /** Not acknowledged after every retry: it may or may not be stored. */
   | { readonly status: 'failed'; readonly attempts: number; readonly problem: string };
 
@@ -28,7 +34,7 @@ export interface IngestClientOptions {
 export class IngestClient {
   constructor(private readonly options: IngestClientOptions) {}
 
-  async submit(sale: SaleInput): Promise<SubmitOutcome> {
+  async submit(sale: SaleSubmission): Promise<SubmitOutcome> {
     const maxAttempts = this.options.maxAttempts ?? 8;
     let problem = '';
     for (let attempt = 1; ; attempt++) {
@@ -55,7 +61,13 @@ export class IngestClient {
         const first = body.errors?.[0];
         problem = `HTTP ${res.status}${first ? ` ${first.pointer} ${first.rule}: ${first.message}` : body.title ? ` ${body.title}` : ''}`;
         if (res.status !== 503 && res.status !== 429 && res.status < 500) {
-          return { status: 'rejected', attempts: attempt, problem };
+          const rules = [...new Set((body.errors ?? []).map((e) => e.rule))];
+          return {
+            status: 'rejected',
+            attempts: attempt,
+            problem,
+            rules: rules.length > 0 ? rules : [`http-${res.status}`],
+          };
         }
         const retryAfter = Number(res.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterMs = retryAfter * 1000;
