@@ -166,9 +166,9 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       line.restart_s = round(restart, 2);
       line.restart_parts = 'load_s + decode_snapshot_s + replay_s';
       line.checkpoint_s = round(checkpoint, 2);
-      line.restart_to_ready_s = round(restart + checkpoint, 2);
+      line.restart_to_ready_s = round(restart, 2);
       line.restart_to_ready_parts =
-        'restart_s + checkpoint_s (AggregatorService.start stores a checkpoint before it reports ready)';
+        'restart_s: AggregatorService.start reports ready after the replay; its first checkpoint follows in the background (encoding blocks the event loop for encode_snapshot_s)';
       line.goal_s = RESTART_GOAL_S;
       line.meets_goal = restart <= RESTART_GOAL_S;
     } else {

@@ -82,8 +82,6 @@ export class AggregatorService {
     this.assertNotStopping();
     folder.tick(Date.now());
     this.#folder = folder;
-    await this.checkpoint();
-    this.assertNotStopping();
     const seconds = (performance.now() - started) / 1000;
     this.metrics.recoverySeconds.set(seconds);
     this.logger.info(
@@ -91,6 +89,9 @@ export class AggregatorService {
       'figures recovered: serving',
     );
     this.#running = true;
+    // The recovered figures are checkpointed at once, without holding up readiness: until that
+    // snapshot lands, the one restored plus the stream after it remain a valid recovery point.
+    void this.checkpoint().catch((e) => this.checkpointFailed(e));
     const consumer = await this.nats.js.consumers.get(this.config.names.stream, this.config.consumer);
     const source = new JetStreamBatchSource(consumer, this.config.pull);
     this.#loop = this.run(source);

@@ -19,10 +19,10 @@ export const CARRY = 2 ** 40;
 const MIN_CAPACITY = 4;
 
 export class KeyTable {
-  /** id + 1 per slot, 0 for a free slot (small integers: V8 keeps them unboxed). */
-  keys: number[];
-  /** `stride` columns per slot (an array of doubles: V8 keeps them unboxed and untraced). */
-  rows: number[];
+  /** id + 1 per slot, 0 for a free slot. */
+  keys: Int32Array;
+  /** `stride` columns per slot. */
+  rows: Float64Array;
   /** Occupied slots, rows with refs 0 included. */
   used = 0;
   /** Rows with refs ≠ 0: the entries that exist. */
@@ -122,8 +122,20 @@ export class KeyTable {
     this.live = 0;
   }
 
-  /** Makes room for `n` more rows without rehashing on the way (restoring a snapshot). */
-  reserve(n: number): void {
+  /**
+   * Makes room for `n` more rows without rehashing on the way (restoring a snapshot); an empty
+   * table takes `capacity` if larger, so rows written in the source table's slot order land in
+   * the same order here (sequential writes) when the ids are the same.
+   */
+  reserve(n: number, capacity = 0): void {
+    if (this.used === 0 && capacity > this.keys.length && (n * 4) / 3 <= capacity) {
+      const cap = capacityFor(capacity);
+      this.keys = smallIntegers(cap);
+      this.rows = doubles(cap * this.stride);
+      this.#shift = 32 - Math.log2(cap);
+      this.#mask = cap - 1;
+      return;
+    }
     if ((this.used + n) * 4 > this.keys.length * 3) this.#rehash(((this.used + n) * 4) / 3 + 1);
   }
 
@@ -151,18 +163,15 @@ export class KeyTable {
 }
 
 /**
- * Zero-filled plain arrays rather than typed arrays: a typed array's backing store is a
- * separate allocation the garbage collector has to track, which made creating the many small
- * tables of short buckets the aggregator's main cost. A plain array of doubles (PACKED_DOUBLE
- * elements) is one heap allocation, stores numbers unboxed and holds no pointers.
+ * Typed arrays: allocated zeroed by the system (a large table costs nothing to create, where a
+ * plain array is written element by element), outside the JS heap, never traced by the GC.
  */
-function doubles(n: number): number[] {
-  // Filled with a fraction first so the array holds doubles from the start (no later transition).
-  return new Array<number>(n).fill(0.5).fill(0);
+function doubles(n: number): Float64Array {
+  return new Float64Array(n);
 }
 
-function smallIntegers(n: number): number[] {
-  return new Array<number>(n).fill(0);
+function smallIntegers(n: number): Int32Array {
+  return new Int32Array(n);
 }
 
 function capacityFor(n: number): number {

@@ -13,16 +13,17 @@ import { WindowState } from './window-state.js';
  * on restore), and per scope and window the clock and the bucket indexes. The header is padded
  * to a multiple of 8 bytes so the body can be read in place as a Float64Array.
  *
- * Body, per scope: the all-time aggregate, then each window's buckets in header order. An
+ * Body, per scope: the all-time aggregate, then per window its buckets in header order and its
+ * running total (stored, not rebuilt: rebuilding merges every bucket, seconds on a day's state). An
  * aggregate is its 7 scalars (sales, returns, units, gross lo/hi, returned lo/hi), then for
- * categories, products and customers a count n and n rows of (key id, columns...). Every
- * number is an integer below 2^53, so float64 holds it exactly. Running totals are not stored:
- * restore rebuilds them from the buckets.
+ * categories, products and customers the source table's capacity, a count n and n rows of
+ * (key id, columns...), in the source's slot order. Every
+ * number is an integer below 2^53, so float64 holds it exactly.
  *
  * Encoding copies rows out of the typed-array tables (no object per entry, no JSON per
  * entry), in chunks of at most CHUNK_FLOATS, so no single buffer has to hold a large state.
  */
-const FORMAT = 2;
+const FORMAT = 3;
 /** Chunks start small (most states are) and double up to this size. */
 const CHUNK_FLOATS = 4 * 1024 * 1024;
 const FIRST_CHUNK_FLOATS = 8 * 1024;
@@ -55,6 +56,7 @@ export function encodeSnapshot(state: WindowState): Uint8Array[] {
     const windows = scope.windows.map((w) => {
       const indexes = [...w.buckets.keys()];
       for (const index of indexes) writeAggregate(body, w.buckets.get(index)!);
+      writeAggregate(body, w.running);
       return { clock: w.clock, buckets: indexes };
     });
     scopes.push({ id, windows });
@@ -110,7 +112,7 @@ export function decodeSnapshot(bytes: Uint8Array | readonly Uint8Array[], layout
         readAggregate(reader, bucket);
         window.buckets.set(index, bucket);
       }
-      window.recomputeRunning();
+      readAggregate(reader, window.running);
     });
   }
   if (reader.at !== floats.length)
@@ -192,23 +194,27 @@ function concat(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Appends float64s to a list of fixed-size chunks. */
+/** Appends float64s to a list of chunks (the current one is written in place by the callers). */
 class FloatWriter {
   readonly #full: Float64Array[] = [];
-  #chunk = new Float64Array(FIRST_CHUNK_FLOATS);
-  #at = 0;
+  chunk = new Float64Array(FIRST_CHUNK_FLOATS);
+  at = 0;
+
+  /** Makes room for `n` more values in the current chunk. */
+  ensure(n: number): void {
+    if (this.at + n <= this.chunk.length) return;
+    this.#full.push(this.chunk.subarray(0, this.at));
+    this.chunk = new Float64Array(Math.max(n, Math.min(CHUNK_FLOATS, this.chunk.length * 2)));
+    this.at = 0;
+  }
 
   push(value: number): void {
-    if (this.#at === this.#chunk.length) {
-      this.#full.push(this.#chunk);
-      this.#chunk = new Float64Array(Math.min(CHUNK_FLOATS, this.#chunk.length * 2));
-      this.#at = 0;
-    }
-    this.#chunk[this.#at++] = value;
+    this.ensure(1);
+    this.chunk[this.at++] = value;
   }
 
   chunks(): Uint8Array[] {
-    const last = this.#chunk.subarray(0, this.#at);
+    const last = this.chunk.subarray(0, this.at);
     return [...this.#full, last].map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
   }
 }
@@ -228,13 +234,18 @@ function writeAggregate(w: FloatWriter, a: Aggregate): void {
 
 function writeTable(w: FloatWriter, t: FigureTable): void {
   const { keys, rows, stride } = t;
+  w.push(t.capacity);
   w.push(t.live);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const o = i * stride;
     if (k === 0 || rows[o] === 0) continue;
-    w.push(k - 1);
-    for (let c = 0; c < stride; c++) w.push(rows[o + c]!);
+    w.ensure(stride + 1);
+    const out = w.chunk;
+    let at = w.at;
+    out[at++] = k - 1;
+    for (let c = 0; c < stride; c++) out[at++] = rows[o + c]!;
+    w.at = at;
   }
 }
 
@@ -262,14 +273,15 @@ function readAggregate(r: FloatReader, a: Aggregate): void {
 
 function readTable(r: FloatReader, t: FigureTable, ids: Int32Array): void {
   const f = r.floats;
+  const capacity = f[r.at++]!;
   const n = f[r.at++]!;
   const stride = t.stride;
-  t.reserve(n);
+  t.reserve(n, capacity);
+  const rows = t.rows;
   for (let e = 0; e < n; e++) {
     const o = t.slot(ids[f[r.at++]!]!);
-    const rows = t.rows;
     for (let c = 0; c < stride; c++) rows[o + c] = f[r.at + c]!;
-    t.live++;
     r.at += stride;
   }
+  t.live += n;
 }
