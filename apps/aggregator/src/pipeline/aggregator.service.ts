@@ -8,12 +8,15 @@ import {
 } from '../checkpoint/checkpoint.repository.js';
 import type { AggregatorConfig } from '../config/aggregator.config.js';
 import type { AggregatorMetrics } from '../metrics/aggregator.metrics.js';
-import { decodeSnapshot, encodeSnapshot, SnapshotLayoutError } from '../windows/snapshot.codec.js';
+import { decodeSnapshot, SnapshotLayoutError, SnapshotWriter } from '../windows/snapshot.codec.js';
 import { layoutFingerprint } from '../windows/window-spec.js';
 import { WindowState } from '../windows/window-state.js';
 import type { FoldedBatchSink } from './folded-batch.js';
 import { SalesFolder } from './sales-folder.js';
 import { replayStream } from './stream-replay.js';
+
+/** Longest stretch a checkpoint encodes before letting folding and requests run. */
+const SNAPSHOT_SLICE_MS = 5;
 
 /**
  * The aggregator's life, top to bottom:
@@ -21,11 +24,12 @@ import { replayStream } from './stream-replay.js';
  *   lease      take the consumer's lease (one instance folds a consumer at a time)
  *   restore    load the last snapshot: figures + the stream sequence S they cover
  *   replay     read the stream from S+1 to its end (ordered consumer), folding each message
- *   checkpoint store a snapshot at once (its compare-and-set fences a concurrent instance)
- *   serve      ready: the API answers from memory
+ *   serve      ready: the API answers from memory; a first checkpoint is stored in the
+ *              background (its compare-and-set fences a concurrent instance)
  *   loop       pull a batch from the durable consumer → fold (skip sequences ≤ the applied one)
  *              → hand the batch to the FoldedBatchSinks (ClickHouse) → ack
- *   timers     every tick: move the windows' clock; every interval: checkpoint; lease renewal
+ *   timers     every tick: move the windows' clock; every interval: checkpoint (encoded in
+ *              slices while folding goes on, see SnapshotWriter); lease renewal
  *   stop       finish the batch in hand, checkpoint, release the lease
  *
  * A SIGKILL at any instant loses nothing: the figures are rebuilt from the last snapshot and
@@ -168,22 +172,31 @@ export class AggregatorService {
     }
   }
 
-  /** Stores a snapshot of the figures with the sequence they cover. One at a time. */
+  /**
+   * Stores a snapshot of the figures with the sequence they cover. One at a time. The snapshot
+   * and its sequence are taken together, between two batches (SnapshotWriter.begin); encoding
+   * then proceeds in slices of SNAPSHOT_SLICE_MS while folding goes on (copy-on-write), so a
+   * large state never stops the aggregator for the whole encoding.
+   */
   checkpoint(): Promise<void> {
     if (this.#checkpointing !== undefined) return this.#checkpointing;
     const folder = this.#folder;
     if (folder === undefined || this.#fatal !== undefined) return Promise.resolve();
     const started = performance.now();
-    // Synchronous: the snapshot and the sequence it covers are taken between two batches.
     const seq = folder.appliedThrough;
-    let bytes: Uint8Array[];
+    let writer: SnapshotWriter;
     try {
-      bytes = encodeSnapshot(folder.windows);
+      writer = SnapshotWriter.begin(folder.windows);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#checkpointing = this.checkpoints
-      .save(
+    this.#checkpointing = (async () => {
+      try {
+        while (!writer.step(SNAPSHOT_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        writer.release();
+      }
+      const { revision, pointer } = await this.checkpoints.save(
         this.config.consumer,
         this.#revision,
         {
@@ -192,19 +205,17 @@ export class AggregatorService {
           takenAt: new Date().toISOString(),
           instanceId: this.config.instanceId,
         },
-        bytes,
+        writer.chunks(),
         this.#pointer?.object,
-      )
-      .then(({ revision, pointer }) => {
-        this.#revision = revision;
-        this.#pointer = pointer;
-        this.#lastCheckpointAt = Date.now();
-        this.metrics.checkpointBytes.set(pointer.bytes);
-        this.metrics.checkpointSeconds.observe((performance.now() - started) / 1000);
-      })
-      .finally(() => {
-        this.#checkpointing = undefined;
-      });
+      );
+      this.#revision = revision;
+      this.#pointer = pointer;
+      this.#lastCheckpointAt = Date.now();
+      this.metrics.checkpointBytes.set(pointer.bytes);
+      this.metrics.checkpointSeconds.observe((performance.now() - started) / 1000);
+    })().finally(() => {
+      this.#checkpointing = undefined;
+    });
     return this.#checkpointing;
   }
 

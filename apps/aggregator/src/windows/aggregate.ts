@@ -139,6 +139,13 @@ export class Aggregate {
   readonly categories: FigureTable;
   readonly products: FigureTable;
   readonly customers: FigureTable;
+  /**
+   * Set while a snapshot that includes this aggregate is being encoded and has not encoded it
+   * yet: every change calls it first (copy-on-write, see SnapshotWriter).
+   */
+  pendingSnapshot: { capture(agg: Aggregate): void } | undefined = undefined;
+  /** This aggregate's place in that snapshot. */
+  snapshotSlot = 0;
 
   /** `like`: an aggregate of similar size (the previous bucket), whose key counts size the tables up front. */
   constructor(like?: Aggregate, dictionaries: KeyDictionaries = KEYS) {
@@ -150,6 +157,7 @@ export class Aggregate {
 
   /** Adds (direction 1) or removes (direction -1) one sale's contribution. */
   apply(c: SaleContribution, direction: 1 | -1): void {
+    this.pendingSnapshot?.capture(this);
     const isSale = c.sign === 1;
     const signed = c.sign * direction;
     if (isSale) {
@@ -177,6 +185,7 @@ export class Aggregate {
 
   /** Adds (1) or removes (-1) every figure of another aggregate: a bucket entering or leaving a window. */
   merge(other: Aggregate, direction: 1 | -1): void {
+    this.pendingSnapshot?.capture(this);
     this.sales += direction * other.sales;
     this.returns += direction * other.returns;
     this.units += direction * other.units;
@@ -189,6 +198,7 @@ export class Aggregate {
 
   /** Back to empty, keeping the tables' capacity. */
   clear(): void {
+    this.pendingSnapshot?.capture(this);
     this.sales = 0;
     this.returns = 0;
     this.units = 0;
@@ -201,6 +211,7 @@ export class Aggregate {
 
   /** Drops rows fallen to 0 once they are the majority (running totals, as keys come and go). */
   compact(): void {
+    this.pendingSnapshot?.capture(this);
     this.categories.compact();
     this.products.compact();
     this.customers.compact();

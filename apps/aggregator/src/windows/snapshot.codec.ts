@@ -21,12 +21,10 @@ import { WindowState } from './window-state.js';
  * number is an integer below 2^53, so float64 holds it exactly.
  *
  * Encoding copies rows out of the typed-array tables (no object per entry, no JSON per
- * entry), in chunks of at most CHUNK_FLOATS, so no single buffer has to hold a large state.
+ * entry), one exactly sized array per aggregate, so no single buffer has to hold a large state
+ * (and see SnapshotWriter: encoding proceeds in slices while the state moves on).
  */
 const FORMAT = 3;
-/** Chunks start small (most states are) and double up to this size. */
-const CHUNK_FLOATS = 4 * 1024 * 1024;
-const FIRST_CHUNK_FLOATS = 8 * 1024;
 
 interface SnapshotHeader {
   readonly format: typeof FORMAT;
@@ -48,35 +46,105 @@ const decoder = new TextDecoder();
 
 /** The state as chunks of bytes (header first); their concatenation is what decodeSnapshot reads. */
 export function encodeSnapshot(state: WindowState): Uint8Array[] {
-  state.flush();
-  const scopes: SnapshotHeader['scopes'][number][] = [];
-  const body = new FloatWriter();
-  for (const [id, scope] of state.scopes) {
-    writeAggregate(body, scope.all);
-    const windows = scope.windows.map((w) => {
-      const indexes = [...w.buckets.keys()];
-      for (const index of indexes) writeAggregate(body, w.buckets.get(index)!);
-      writeAggregate(body, w.running);
-      return { clock: w.clock, buckets: indexes };
-    });
-    scopes.push({ id, windows });
+  const writer = SnapshotWriter.begin(state);
+  writer.step(Number.POSITIVE_INFINITY);
+  return writer.chunks();
+}
+
+/**
+ * A snapshot of the state as it is at `begin`, encoded a slice at a time while the state moves
+ * on: the aggregator keeps folding sales between slices, so a checkpoint never stops it for
+ * longer than a slice.
+ *
+ * Consistency is copy-on-write at the level of aggregates. `begin` lands the staged sales,
+ * records the structure (scopes, clocks, which aggregate is which bucket, running total or
+ * all-time total) and the dictionaries, and marks each of those aggregates. Before a marked
+ * aggregate changes (a sale, a merge, a compaction), it calls `capture`, which encodes it first;
+ * `step` encodes the rest in order. Aggregates created after `begin` (new buckets, new scopes)
+ * are not in the plan, and ones dropped after it (expired buckets) are left intact, so every
+ * figure encoded is the figure at `begin`, which is what `appliedThrough` at `begin` covers.
+ */
+export class SnapshotWriter {
+  readonly #plan: Aggregate[] = [];
+  readonly #parts: (Float64Array | undefined)[] = [];
+  readonly #header: Uint8Array;
+  #cursor = 0;
+
+  private constructor(state: WindowState) {
+    state.flush();
+    const scopes: SnapshotHeader['scopes'][number][] = [];
+    for (const [id, scope] of state.scopes) {
+      this.#add(scope.all);
+      const windows = scope.windows.map((w) => {
+        const indexes = [...w.buckets.keys()];
+        for (const index of indexes) this.#add(w.buckets.get(index)!);
+        this.#add(w.running);
+        return { clock: w.clock, buckets: indexes };
+      });
+      scopes.push({ id, windows });
+    }
+    const header: SnapshotHeader = {
+      format: FORMAT,
+      layout: layoutFingerprint(state.layout),
+      nowMs: state.nowMs,
+      dictionaries: {
+        categories: namesOf(KEYS.categories),
+        products: namesOf(KEYS.products),
+        customers: namesOf(KEYS.customers),
+      },
+      scopes,
+    };
+    const json = encoder.encode(JSON.stringify(header));
+    const padded = new Uint8Array(Math.ceil((json.length + 1) / 8) * 8).fill(0x20);
+    padded.set(json);
+    padded[padded.length - 1] = 0x0a;
+    this.#header = padded;
   }
-  const header: SnapshotHeader = {
-    format: FORMAT,
-    layout: layoutFingerprint(state.layout),
-    nowMs: state.nowMs,
-    dictionaries: {
-      categories: namesOf(KEYS.categories),
-      products: namesOf(KEYS.products),
-      customers: namesOf(KEYS.customers),
-    },
-    scopes,
-  };
-  const json = encoder.encode(JSON.stringify(header));
-  const padded = new Uint8Array(Math.ceil((json.length + 1) / 8) * 8).fill(0x20);
-  padded.set(json);
-  padded[padded.length - 1] = 0x0a;
-  return [padded, ...body.chunks()];
+
+  static begin(state: WindowState): SnapshotWriter {
+    return new SnapshotWriter(state);
+  }
+
+  /** Encodes marked aggregates in order for about `budgetMs`; true once all are encoded. */
+  step(budgetMs: number): boolean {
+    const until = performance.now() + budgetMs;
+    while (this.#cursor < this.#plan.length) {
+      const i = this.#cursor++;
+      if (this.#parts[i] === undefined) this.#encode(i);
+      if ((this.#cursor & 15) === 0 && performance.now() >= until) break;
+    }
+    return this.#cursor >= this.#plan.length;
+  }
+
+  /** Encodes one marked aggregate now, before it changes (called by Aggregate). */
+  capture(agg: Aggregate): void {
+    this.#encode(agg.snapshotSlot);
+  }
+
+  /** Unmarks whatever is not encoded yet (a checkpoint given up): nothing calls back any more. */
+  release(): void {
+    for (const agg of this.#plan) agg.pendingSnapshot = undefined;
+  }
+
+  /** The snapshot's bytes, once step() returned true. */
+  chunks(): Uint8Array[] {
+    if (this.#cursor < this.#plan.length) throw new Error('snapshot not fully encoded yet');
+    return [this.#header, ...this.#parts.map((f) => new Uint8Array(f!.buffer, f!.byteOffset, f!.byteLength))];
+  }
+
+  #add(agg: Aggregate): void {
+    if (agg.pendingSnapshot !== undefined) throw new Error('another snapshot of this state is being encoded');
+    agg.snapshotSlot = this.#plan.length;
+    agg.pendingSnapshot = this;
+    this.#plan.push(agg);
+    this.#parts.push(undefined);
+  }
+
+  #encode(i: number): void {
+    const agg = this.#plan[i]!;
+    agg.pendingSnapshot = undefined;
+    this.#parts[i] = encodeAggregate(agg);
+  }
 }
 
 /** Inverse of encodeSnapshot; throws SnapshotLayoutError for another window layout. */
@@ -194,59 +262,38 @@ function concat(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Appends float64s to a list of chunks (the current one is written in place by the callers). */
-class FloatWriter {
-  readonly #full: Float64Array[] = [];
-  chunk = new Float64Array(FIRST_CHUNK_FLOATS);
-  at = 0;
-
-  /** Makes room for `n` more values in the current chunk. */
-  ensure(n: number): void {
-    if (this.at + n <= this.chunk.length) return;
-    this.#full.push(this.chunk.subarray(0, this.at));
-    this.chunk = new Float64Array(Math.max(n, Math.min(CHUNK_FLOATS, this.chunk.length * 2)));
-    this.at = 0;
-  }
-
-  push(value: number): void {
-    this.ensure(1);
-    this.chunk[this.at++] = value;
-  }
-
-  chunks(): Uint8Array[] {
-    const last = this.chunk.subarray(0, this.at);
-    return [...this.#full, last].map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
-  }
+/** One aggregate as float64s, in an array of exactly its size. */
+function encodeAggregate(a: Aggregate): Float64Array {
+  const tables = [a.categories, a.products, a.customers];
+  let size = 7;
+  for (const t of tables) size += 2 + t.live * (1 + t.stride);
+  const out = new Float64Array(size);
+  out[0] = a.sales;
+  out[1] = a.returns;
+  out[2] = a.units;
+  out[3] = a.gross.lo;
+  out[4] = a.gross.hi;
+  out[5] = a.returned.lo;
+  out[6] = a.returned.hi;
+  let at = 7;
+  for (const t of tables) at = writeTable(out, at, t);
+  return out;
 }
 
-function writeAggregate(w: FloatWriter, a: Aggregate): void {
-  w.push(a.sales);
-  w.push(a.returns);
-  w.push(a.units);
-  w.push(a.gross.lo);
-  w.push(a.gross.hi);
-  w.push(a.returned.lo);
-  w.push(a.returned.hi);
-  writeTable(w, a.categories);
-  writeTable(w, a.products);
-  writeTable(w, a.customers);
-}
-
-function writeTable(w: FloatWriter, t: FigureTable): void {
+/** A table's capacity, live count and live rows (key id, columns...) in slot order. */
+function writeTable(out: Float64Array, start: number, t: FigureTable): number {
   const { keys, rows, stride } = t;
-  w.push(t.capacity);
-  w.push(t.live);
+  let at = start;
+  out[at++] = t.capacity;
+  out[at++] = t.live;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const o = i * stride;
     if (k === 0 || rows[o] === 0) continue;
-    w.ensure(stride + 1);
-    const out = w.chunk;
-    let at = w.at;
     out[at++] = k - 1;
     for (let c = 0; c < stride; c++) out[at++] = rows[o + c]!;
-    w.at = at;
   }
+  return at;
 }
 
 interface FloatReader {
