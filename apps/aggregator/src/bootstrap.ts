@@ -47,9 +47,23 @@ export async function createAggregatorApp(
     onStatus: logNatsStatus(logger),
   });
   let clickhouse: ClickHouseClient | undefined;
+  let checkpointNats: NatsClient | undefined;
   try {
     await assertStreamReady(nats.jsm, config.names.stream, { consumers: [config.consumer] });
-    const checkpoints = await CheckpointRepository.open(nats.connection, config.checkpoint.bucket);
+    checkpointNats = await NatsClient.connect({
+      url: config.natsUrl,
+      name: `tally-aggregator-${config.consumer}-checkpoints`,
+      timeoutMs: config.natsConnectTimeoutMs,
+      reconnectWaitMs: 500,
+      noAsyncTraces: true,
+      onStatus: logNatsStatus(logger.child({ connection: 'checkpoints' })),
+    });
+    const ownConnection = checkpointNats;
+    const checkpoints = await CheckpointRepository.open(
+      ownConnection.connection,
+      config.checkpoint.bucket,
+      () => ownConnection.close(),
+    );
     const metrics = new AggregatorMetrics();
     const sinks = [...(options.sinks ?? [])];
     if (config.clickhouse !== undefined) {
@@ -88,6 +102,7 @@ export async function createAggregatorApp(
     return { app, aggregator };
   } catch (error) {
     await clickhouse?.close();
+    await checkpointNats?.close();
     await nats.close();
     throw error;
   }

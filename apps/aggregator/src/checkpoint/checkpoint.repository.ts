@@ -52,9 +52,19 @@ export class CheckpointRepository {
   private constructor(
     private readonly kv: KV,
     private readonly objects: ObjectStore,
+    private readonly onClose: (() => Promise<void>) | undefined,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string): Promise<CheckpointRepository> {
+  /**
+   * `onClose`: what close() does, e.g. close a connection of the repository's own. The app gives
+   * checkpoints their own connection: a snapshot of hundreds of MiB written through the
+   * connection that pulls and acks sales would queue those pulls and acks behind it.
+   */
+  static async open(
+    nc: NatsConnection,
+    bucket: string,
+    onClose?: () => Promise<void>,
+  ): Promise<CheckpointRepository> {
     // Every snapshot is hashed on put and get: Node's SHA-256 rather than the client's pure-JS
     // default, which held a 1.4 GB snapshot's load to ~50 MB/s.
     setSha256Backend('native');
@@ -65,7 +75,11 @@ export class CheckpointRepository {
     const objects = await new Objm(nc).create(`${bucket}_snapshots`, {
       description: 'Tally aggregator window snapshots',
     });
-    return new CheckpointRepository(kv, objects);
+    return new CheckpointRepository(kv, objects, onClose);
+  }
+
+  async close(): Promise<void> {
+    await this.onClose?.();
   }
 
   async load(consumer: string): Promise<LoadedCheckpoint | undefined> {

@@ -133,6 +133,7 @@ export class AggregatorService {
         .releaseLease(this.config.consumer, this.config.instanceId)
         .catch((error) => this.logger.warn({ err: error }, 'lease release failed; it expires by itself'));
     }
+    await this.checkpoints.close().catch(() => undefined);
   }
 
   private async run(source: JetStreamBatchSource): Promise<void> {
