@@ -16,15 +16,16 @@ import { WindowState } from './window-state.js';
  * Body, per scope: the all-time aggregate, then per window its buckets in header order and its
  * running total (stored, not rebuilt: rebuilding merges every bucket, seconds on a day's state). An
  * aggregate is its 7 scalars (sales, returns, units, gross lo/hi, returned lo/hi), then for
- * categories, products and customers the source table's capacity, a count n and n rows of
- * (key id, columns...), in the source's slot order. Every
- * number is an integer below 2^53, so float64 holds it exactly.
+ * categories, products and customers the source table's capacity, a count n, a format and n
+ * rows in the source's slot order: as int32s where every value but the money's low part fits
+ * (format 1, the usual case), else as float64s (format 0). Every number is an integer below
+ * 2^53, so float64 holds it exactly.
  *
  * Encoding copies rows out of the typed-array tables (no object per entry, no JSON per
  * entry), one exactly sized array per aggregate, so no single buffer has to hold a large state
  * (and see SnapshotWriter: encoding proceeds in slices while the state moves on).
  */
-const FORMAT = 3;
+const FORMAT = 4;
 
 interface SnapshotHeader {
   readonly format: typeof FORMAT;
@@ -265,8 +266,11 @@ function concat(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array {
 /** One aggregate as float64s, in an array of exactly its size. */
 function encodeAggregate(a: Aggregate): Float64Array {
   const tables = [a.categories, a.products, a.customers];
+  const compact = tables.map(fitsInt32);
   let size = 7;
-  for (const t of tables) size += 2 + t.live * (1 + t.stride);
+  tables.forEach((t, i) => {
+    size += 3 + (compact[i] ? Math.ceil((t.live * t.stride) / 2) + t.live : t.live * (1 + t.stride));
+  });
   const out = new Float64Array(size);
   out[0] = a.sales;
   out[1] = a.returns;
@@ -276,16 +280,41 @@ function encodeAggregate(a: Aggregate): Float64Array {
   out[5] = a.returned.lo;
   out[6] = a.returned.hi;
   let at = 7;
-  for (const t of tables) at = writeTable(out, at, t);
+  tables.forEach((t, i) => {
+    at = compact[i] ? writeCompactTable(out, at, t) : writeTable(out, at, t);
+  });
   return out;
 }
 
-/** A table's capacity, live count and live rows (key id, columns...) in slot order. */
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Whether every column of every live row but the money's low part fits an int32 (counts of a
+ * bucket or a day always do; all-time counts of a busy key may not). lo (< 2^40) never does.
+ */
+function fitsInt32(t: FigureTable): boolean {
+  const { keys, rows, stride } = t;
+  const lo = stride - 2;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] === 0) continue;
+    const o = i * stride;
+    for (let c = 0; c < stride; c++) {
+      if (c === lo) continue;
+      const v = rows[o + c]!;
+      if (v < INT32_MIN || v > INT32_MAX) return false;
+    }
+  }
+  return true;
+}
+
+/** Format 0: capacity, n, 0, then n rows of (key id, columns...) as float64s, in slot order. */
 function writeTable(out: Float64Array, start: number, t: FigureTable): number {
   const { keys, rows, stride } = t;
   let at = start;
   out[at++] = t.capacity;
   out[at++] = t.live;
+  out[at++] = 0;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const o = i * stride;
@@ -294,6 +323,33 @@ function writeTable(out: Float64Array, start: number, t: FigureTable): number {
     for (let c = 0; c < stride; c++) out[at++] = rows[o + c]!;
   }
   return at;
+}
+
+/**
+ * Format 1, when fitsInt32: capacity, n, 1, then n rows of (key id, columns but lo) as int32s
+ * (padded to 8 bytes), then the n lo values as float64s: about 40 % fewer bytes than format 0.
+ */
+function writeCompactTable(out: Float64Array, start: number, t: FigureTable): number {
+  const { keys, rows, stride } = t;
+  const n = t.live;
+  const lo = stride - 2;
+  out[start] = t.capacity;
+  out[start + 1] = n;
+  out[start + 2] = 1;
+  const intsAt = start + 3;
+  const ints = new Int32Array(out.buffer, out.byteOffset + intsAt * 8, n * stride);
+  const losAt = intsAt + Math.ceil((n * stride) / 2);
+  let w = 0;
+  let e = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const o = i * stride;
+    if (k === 0 || rows[o] === 0) continue;
+    ints[w++] = k - 1;
+    for (let c = 0; c < stride; c++) if (c !== lo) ints[w++] = rows[o + c]!;
+    out[losAt + e++] = rows[o + lo]!;
+  }
+  return losAt + n;
 }
 
 interface FloatReader {
@@ -320,15 +376,29 @@ function readAggregate(r: FloatReader, a: Aggregate): void {
 
 function readTable(r: FloatReader, t: FigureTable, ids: Int32Array): void {
   const f = r.floats;
-  const capacity = f[r.at++]!;
-  const n = f[r.at++]!;
+  const capacity = f[r.at]!;
+  const n = f[r.at + 1]!;
+  const format = f[r.at + 2]!;
+  r.at += 3;
   const stride = t.stride;
   t.reserve(n, capacity);
   const rows = t.rows;
-  for (let e = 0; e < n; e++) {
-    const o = t.slot(ids[f[r.at++]!]!);
-    for (let c = 0; c < stride; c++) rows[o + c] = f[r.at + c]!;
-    r.at += stride;
+  if (format === 0) {
+    for (let e = 0; e < n; e++) {
+      const o = t.slot(ids[f[r.at++]!]!);
+      for (let c = 0; c < stride; c++) rows[o + c] = f[r.at + c]!;
+      r.at += stride;
+    }
+  } else {
+    const lo = stride - 2;
+    const ints = new Int32Array(f.buffer, f.byteOffset + r.at * 8, n * stride);
+    const losAt = r.at + Math.ceil((n * stride) / 2);
+    let q = 0;
+    for (let e = 0; e < n; e++) {
+      const o = t.slot(ids[ints[q++]!]!);
+      for (let c = 0; c < stride; c++) rows[o + c] = c === lo ? f[losAt + e]! : ints[q++]!;
+    }
+    r.at = losAt + n;
   }
   t.live += n;
 }

@@ -560,4 +560,27 @@ describe('snapshot bytes', () => {
       }
     }
   });
+
+  it('keeps all-time counts beyond 32 bits exact: such a table is written as float64s, the others as int32s', async () => {
+    const { encodeSnapshot, decodeSnapshot, stateFigures } = await import('./snapshot.codec.js');
+    const { windowLayout } = await import('./window-spec.js');
+    const { WindowState } = await import('./window-state.js');
+    const layout = windowLayout(60, 300_000);
+    const state = new WindowState(layout, Date.parse('2026-11-21T12:00:00Z'));
+    const all = state.scope('b-1').all;
+    all.products.set('busy', {
+      refs: 2 ** 33,
+      lines: 2 ** 34 + 1,
+      sales: 2 ** 33,
+      units: -(2 ** 35),
+      lo: 5,
+      hi: 2 ** 32,
+    });
+    all.products.set('quiet', { refs: 1, lines: 1, sales: 1, units: 3, lo: 2 ** 40 - 1, hi: -7 });
+    all.customers.set('c-1', { refs: 1, sales: 1, lo: 12_345, hi: 0 });
+    const restored = decodeSnapshot(encodeSnapshot(state), layout);
+    expect(stateFigures(restored)).toEqual(stateFigures(state));
+    expect(restored.scope('b-1').all.products.get('busy')).toEqual(all.products.get('busy'));
+    expect(restored.scope('b-1').all.products.get('quiet')).toEqual(all.products.get('quiet'));
+  });
 });
