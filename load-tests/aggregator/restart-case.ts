@@ -136,6 +136,12 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       line.restored_key_count = restored.keyCount;
       forceGc();
       line.restored_heap_used_mib = mib(process.memoryUsage().heapUsed);
+      // What the running app then pays per checkpoint to encode this state (in 5 ms slices,
+      // between which it keeps folding), with a heap as small as the app's.
+      t = performance.now();
+      encodeSnapshot(restored);
+      line.encode_restored_s = round((performance.now() - t) / 1000, 3);
+      log(`restart: encodeSnapshot of the restored state ${line.encode_restored_s} s`);
       log(`restart: load ${line.load_s} s, decodeSnapshot ${line.decode_snapshot_s} s`);
       folder = new SalesFolder(restored, 0, metrics, logger);
     } else {
@@ -168,7 +174,7 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       line.checkpoint_s = round(checkpoint, 2);
       line.restart_to_ready_s = round(restart, 2);
       line.restart_to_ready_parts =
-        'restart_s: AggregatorService.start reports ready after the replay; its first checkpoint follows in the background (encoding blocks the event loop for encode_snapshot_s)';
+        'restart_s: AggregatorService.start reports ready after the replay; its first checkpoint follows in the background, encoded in 5 ms slices while folding goes on';
       line.goal_s = RESTART_GOAL_S;
       line.meets_goal = restart <= RESTART_GOAL_S;
     } else {
