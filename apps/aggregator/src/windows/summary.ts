@@ -127,25 +127,17 @@ export function productOf(agg: Aggregate, productId: string): ProductFigures {
 }
 
 function categoryFigures(t: FigureTable, o: number): CategoryFigures {
-  const f = keyFiguresAt(t, o);
-  return {
-    category: nameAt(t, o),
-    lines: f.lines,
-    sales: f.sales,
-    units: f.units,
-    revenue: fromUnits(moneyBigint(f)),
-  };
+  return { category: nameAt(t, o), ...keyTotals(t, o) };
 }
 
 function productFigures(t: FigureTable, o: number): ProductFigures {
+  return { productId: nameAt(t, o), ...keyTotals(t, o) };
+}
+
+/** A category's or product's figures as the API shows them. */
+function keyTotals(t: FigureTable, o: number): Omit<ProductFigures, 'productId'> {
   const f = keyFiguresAt(t, o);
-  return {
-    productId: nameAt(t, o),
-    lines: f.lines,
-    sales: f.sales,
-    units: f.units,
-    revenue: fromUnits(moneyBigint(f)),
-  };
+  return { lines: f.lines, sales: f.sales, units: f.units, revenue: fromUnits(moneyBigint(f)) };
 }
 
 /** The key name of the row at offset `o`. */
