@@ -7,6 +7,8 @@ export interface ImportArgs {
   readonly mapping: string;
   readonly url?: string;
   readonly apiKey?: string;
+  /** The query API to ask which sales are stored before sending them (off when undefined). */
+  readonly queryUrl?: string;
   readonly rejects?: string;
   readonly batchSize: number;
   readonly concurrency: number;
@@ -40,6 +42,9 @@ nothing twice. Rows that cannot be imported go to the rejects file with their li
   --mapping <ref>          a preset (marketplace, supermarket, django-sales) or a mapping file
   --url <url>              ingest (default: IMPORT_URL or http://127.0.0.1:3000)
   --api-key <key>          ingest API key (default: IMPORT_API_KEY); it must cover the branches
+  --query-url <url>        the query API (default: IMPORT_QUERY_URL, else off): before each batch,
+                           ask which sales Postgres holds and send only the others, so a
+                           re-import long after ingest's duplicate window sends nothing twice
   --rejects <file>         where rejected rows go (default: <file.csv>.rejects.csv)
   --batch-size <n>         sales per request, 1-${MAX_BATCH_SIZE} (default ${DEFAULT_BATCH_SIZE})
   --concurrency <n>        requests in flight, 1-64 (default ${DEFAULT_CONCURRENCY})
@@ -95,6 +100,7 @@ export function parseImportArgs(argv: readonly string[]): ParsedImportArgs {
     mapping: values.mapping,
     ...optional('url', values.url),
     ...optional('apiKey', values['api-key']),
+    ...optional('queryUrl', values['query-url']),
     ...optional('rejects', values.rejects),
     batchSize: int('--batch-size', values['batch-size'], DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE),
     concurrency: int('--concurrency', values.concurrency, DEFAULT_CONCURRENCY, 1, 64),
@@ -118,6 +124,7 @@ function parse(argv: readonly string[]) {
       mapping: { type: 'string' },
       url: { type: 'string' },
       'api-key': { type: 'string' },
+      'query-url': { type: 'string' },
       rejects: { type: 'string' },
       'batch-size': { type: 'string' },
       concurrency: { type: 'string' },

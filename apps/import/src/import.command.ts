@@ -6,7 +6,8 @@ import { loadMapping } from './mapping/mapping.loader.js';
 import type { Mapping } from './mapping/mapping.schema.js';
 import { MappingError } from './mapping/row.mapper.js';
 import { type ImportSummary, importCsv } from './pipeline/csv-import.service.js';
-import { IngestClient } from './pipeline/ingest.client.js';
+import { IngestClient, type SaleBatchSender } from './pipeline/ingest.client.js';
+import { StoredSalesFilter } from './pipeline/stored-sales.filter.js';
 import { type ProgressReporter, progressReporter, silentProgress } from './progress/progress.reporter.js';
 import { formatSummary } from './summary.format.js';
 
@@ -68,6 +69,22 @@ export async function runImport(argv: readonly string[], env: Env, io: ImportIo)
   const url = args.url ?? config.url;
   const progress: ProgressReporter =
     args.quiet || io.progress === undefined ? silentProgress : progressReporter(io.progress);
+  const apiKey = args.apiKey ?? config.apiKey;
+  const queryUrl = args.queryUrl ?? config.queryUrl;
+  let warnedUnavailable = false;
+  const withStoredFilter = (ingest: IngestClient): SaleBatchSender =>
+    queryUrl === undefined
+      ? ingest
+      : new StoredSalesFilter(ingest, {
+          url: queryUrl,
+          ...(apiKey !== undefined && { apiKey }),
+          requestTimeoutMs: config.requestTimeoutMs,
+          onUnavailable: (reason) => {
+            if (warnedUnavailable) return;
+            warnedUnavailable = true;
+            io.err(`import: ${reason}: sending batches whole (the stores still keep each sale once)`);
+          },
+        });
   let summary: ImportSummary;
   try {
     summary = await importCsv({
@@ -75,22 +92,24 @@ export async function runImport(argv: readonly string[], env: Env, io: ImportIo)
       mapping,
       rejectsFile,
       ...(!args.dryRun && {
-        sender: new IngestClient({
-          url,
-          ...((args.apiKey ?? config.apiKey) !== undefined && { apiKey: args.apiKey ?? config.apiKey }),
-          requestTimeoutMs: config.requestTimeoutMs,
-          retryMinMs: config.retryMinMs,
-          retryMaxMs: config.retryMaxMs,
-          retryForMs: args.retryForMs ?? config.retryForMs,
-          ...(io.signal !== undefined && { signal: io.signal }),
-          onRetry: ({ status, waitMs, attempt }) => {
-            if (attempt === 1 || attempt % 10 === 0) {
-              io.err(
-                `import: ingest answered ${status}; retrying in ${(waitMs / 1000).toFixed(1)} s (attempt ${attempt})`,
-              );
-            }
-          },
-        }),
+        sender: withStoredFilter(
+          new IngestClient({
+            url,
+            ...(apiKey !== undefined && { apiKey }),
+            requestTimeoutMs: config.requestTimeoutMs,
+            retryMinMs: config.retryMinMs,
+            retryMaxMs: config.retryMaxMs,
+            retryForMs: args.retryForMs ?? config.retryForMs,
+            ...(io.signal !== undefined && { signal: io.signal }),
+            onRetry: ({ status, waitMs, attempt }) => {
+              if (attempt === 1 || attempt % 10 === 0) {
+                io.err(
+                  `import: ingest answered ${status}; retrying in ${(waitMs / 1000).toFixed(1)} s (attempt ${attempt})`,
+                );
+              }
+            },
+          }),
+        ),
       }),
       batchSize: args.batchSize,
       concurrency: args.concurrency,

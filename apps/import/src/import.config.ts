@@ -6,6 +6,8 @@ export interface ImportConfig {
   readonly url: string;
   /** Bearer key for ingest; undefined when ingest runs with TALLY_AUTH=disabled. */
   readonly apiKey?: string;
+  /** The query API asked which sales are stored before each batch; undefined: not asked. */
+  readonly queryUrl?: string;
   /** How far in the future occurredAt may lie, as ingest's TALLY_MAX_FUTURE_SKEW. */
   readonly maxFutureSkewMs: number;
   readonly requestTimeoutMs: number;
@@ -19,9 +21,11 @@ export interface ImportConfig {
 /** Throws ConfigError naming the variable and the rule. */
 export function loadImportConfig(env: Env): ImportConfig {
   const apiKey = envString(env, 'IMPORT_API_KEY', '');
+  const queryUrl = envString(env, 'IMPORT_QUERY_URL', '');
   return {
     url: envString(env, 'IMPORT_URL', 'http://127.0.0.1:3000'),
     ...(apiKey !== '' && { apiKey }),
+    ...(queryUrl !== '' && { queryUrl }),
     maxFutureSkewMs: envDurationMs(env, 'TALLY_MAX_FUTURE_SKEW', '5m'),
     requestTimeoutMs: envDurationMs(env, 'IMPORT_REQUEST_TIMEOUT', '60s'),
     retryMinMs: envDurationMs(env, 'IMPORT_RETRY_MIN', '250ms'),

@@ -3,7 +3,7 @@ import type { Sale } from '@tally/contracts';
 import { ensureDatabase, SalesWriteRepository } from '@tally/postgres';
 import { makeStreamSale, PostgresFixture, TcpProxy } from '@tally/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { get, json, KEY_BRANCH_1, startQuery } from './query-app.fixture.js';
+import { get, json, KEY_ALL, KEY_BRANCH_1, startQuery } from './query-app.fixture.js';
 
 let db: PostgresFixture;
 let writer: SalesWriteRepository;
@@ -349,5 +349,45 @@ describe('start-up checks', () => {
     await expect(startQuery('postgres://postgres@127.0.0.1:1/tally')).rejects.toThrow(
       /cannot check the database schema/,
     );
+  });
+});
+
+describe('POST /v1/sales/stored against the real Postgres', () => {
+  const post = (body: unknown, key = KEY_ALL) =>
+    fetch(`${url}/v1/sales/stored`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('answers which ids are stored, in the order asked, leaving out unknown ids and branches the key may not read', async () => {
+    const mine = makeStreamSale({ branchId: 'branch-1' });
+    const theirs = makeStreamSale({ branchId: 'q-stored-other' });
+    await store(mine, theirs);
+    const asked = ['never-stored-1', theirs.saleId, mine.saleId];
+
+    const all = await post({ saleIds: asked });
+    expect(all.status).toBe(200);
+    expect(await json(all)).toEqual({ stored: [theirs.saleId, mine.saleId] });
+
+    const scoped = await post({ saleIds: asked }, KEY_BRANCH_1);
+    expect(scoped.status).toBe(200);
+    expect(await json(scoped)).toEqual({ stored: [mine.saleId] });
+  });
+
+  it('refuses a body without 1 to 5,000 valid sale ids, naming the field and the rule', async () => {
+    for (const body of [{}, { saleIds: [] }, { saleIds: Array.from({ length: 5001 }, (_, i) => `s${i}`) }]) {
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect((await json(res)).errors).toEqual([
+        expect.objectContaining({ pointer: '/body/saleIds', rule: 'array' }),
+      ]);
+    }
+    const bad = await post({ saleIds: ['ok-1', 'not ok', 7] });
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/body/saleIds/1',
+      '/body/saleIds/2',
+    ]);
   });
 });

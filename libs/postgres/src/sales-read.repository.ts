@@ -164,6 +164,16 @@ export class SalesReadRepository {
     };
   }
 
+  /** The branch of each of `ids` that is stored (absent ids are left out). */
+  async storedBranches(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.postgres.db
+      .select({ id: sales.saleId, branchId: sales.branchId })
+      .from(sales)
+      .where(inArray(sales.saleId, [...ids]));
+    return new Map(rows.map((r) => [r.id, r.branchId]));
+  }
+
   /** Sale ids of `ids` that are stored: for tests and reconciliation. */
   async existing(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

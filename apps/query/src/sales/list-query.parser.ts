@@ -112,6 +112,35 @@ export function parseSaleIdRequest(saleId: string, raw: RawQuery): string {
   return saleId;
 }
 
+/** Most sale ids one POST /v1/sales/stored may ask about (ingest's batch limit). */
+export const MAX_STORED_QUERY_IDS = 5000;
+
+/** The body of POST /v1/sales/stored: `{ saleIds: [...] }`, 1–5,000 ids, each a valid sale id. */
+export function parseStoredQuery(body: unknown): string[] {
+  const ids = (body as { saleIds?: unknown } | null | undefined)?.saleIds;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_STORED_QUERY_IDS) {
+    throw invalidParameters([
+      {
+        pointer: '/body/saleIds',
+        rule: 'array',
+        message: `must be an array of 1 to ${MAX_STORED_QUERY_IDS} sale ids`,
+      },
+    ]);
+  }
+  const errors: FieldProblem[] = [];
+  ids.forEach((id, i) => {
+    if (typeof id !== 'string' || !idPattern.test(id)) {
+      errors.push({
+        pointer: `/body/saleIds/${i}`,
+        rule: 'pattern',
+        message: `must match pattern "${ID_PATTERN}"`,
+      });
+    }
+  });
+  if (errors.length > 0) throw invalidParameters(errors.slice(0, 100));
+  return ids as string[];
+}
+
 export function invalidParameters(errors: readonly FieldProblem[]): ProblemException {
   return ProblemException.invalidParameters(errors);
 }

@@ -53,6 +53,19 @@ export class SalesQueryService {
     };
   }
 
+  /**
+   * Which of `saleIds` are stored, among the branches the caller may read: what an importer asks
+   * before sending a batch again, so a re-import long after ingest's duplicate window sends
+   * nothing already stored. A sale of another branch is left out, as an unknown one.
+   */
+  async stored(saleIds: readonly string[], caller: Caller): Promise<string[]> {
+    const branches = await this.read(caller, () => this.sales.storedBranches(saleIds));
+    return saleIds.filter((id) => {
+      const branchId = branches.get(id);
+      return branchId !== undefined && scopeAllows(caller.scope, branchId);
+    });
+  }
+
   /** Runs a read; Postgres being away (down, cut off, too slow) is a 503 with Retry-After, not a 500. */
   private async read<T>(caller: Caller, query: () => Promise<T>): Promise<T> {
     try {

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, type AuthenticatedRequest } from '@tally/common';
 import { BRANCH_ID_PATTERN, ID_PATTERN, RFC3339_PATTERN } from '@tally/contracts';
@@ -8,6 +8,7 @@ import {
   MAX_LIMIT,
   parseListQuery,
   parseSaleIdRequest,
+  parseStoredQuery,
   type RawQuery,
 } from './list-query.parser.js';
 import { type Caller, type SalesListReply, SalesQueryService } from './sales-query.service.js';
@@ -60,6 +61,21 @@ export class SalesController {
   list(@Query() query: RawQuery, @Req() request: AuthenticatedRequest): Promise<SalesListReply> {
     const scope = request.branchScope ?? new Set();
     return this.sales.list(parseListQuery(query, scope), caller(request));
+  }
+
+  @Post('stored')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Which of these sale ids are stored',
+    description:
+      'Body { saleIds: string[] } (1–5,000). Answers { stored: string[] }: the ids stored in Postgres, in the order asked, among the branches the key may read. `npm run import -- --query-url` asks it before sending each batch, so re-importing a file sends nothing already stored.',
+  })
+  @ApiResponse({ status: 200, description: '{ stored: string[] }' })
+  @ApiResponse({ status: 400, ...problem })
+  @ApiResponse({ status: 401, ...problem })
+  @ApiResponse({ status: 503, description: 'Postgres unavailable; retry after Retry-After seconds' })
+  async stored(@Body() body: unknown, @Req() request: AuthenticatedRequest): Promise<{ stored: string[] }> {
+    return { stored: await this.sales.stored(parseStoredQuery(body), caller(request)) };
   }
 
   @Get(':saleId')
