@@ -13,7 +13,7 @@ import v8 from 'node:v8';
 import { connect } from '@nats-io/transport-node';
 import { TEST_NATS_URL } from '@tally/testing';
 import { round } from '../common/bench-math.js';
-import { Cleanup, emit, progress } from '../common/bench-output.js';
+import { Cleanup, emit, progress, runBench } from '../common/bench-output.js';
 import { runChild } from './child-run.js';
 import { mib } from './gc-time.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
@@ -90,30 +90,12 @@ async function natsVersion(): Promise<string> {
   }
 }
 
-let options: BenchOptions | 'help';
-try {
-  options = parseOptions(argv);
-} catch (error) {
-  console.error(`bench-aggregator: ${(error as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options === 'help') {
-  console.error(USAGE);
-  process.exit(0);
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping the load, the services, the child processes and the streams`);
-    void cleanup.runAll().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main(options);
-} catch (error) {
-  log(`failed: ${(error as Error).stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup.runAll();
-}
+await runBench({
+  name: 'bench-aggregator',
+  usage: USAGE,
+  parse: () => parseOptions(argv),
+  main,
+  cleanup,
+  log,
+  stopping: 'the load, the services, the child processes and the streams',
+});

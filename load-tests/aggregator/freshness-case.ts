@@ -2,10 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort } from '@tally/common';
 import { NatsFixture, TEST_NATS_URL } from '@tally/testing';
 import { round } from '../common/bench-math.js';
 import type { Cleanup, Line } from '../common/bench-output.js';
-import { ChildService, freePort } from '../ingest/child-service.js';
+import { ChildService } from '../ingest/child-service.js';
 import { machineCpuSeconds, processCpuSeconds } from '../ingest/cpu.js';
 import type { BenchOptions } from './options.js';
 import {
@@ -55,7 +56,7 @@ export async function runFreshnessCase(
     TALLY_API_KEYS: `${API_KEY}=*`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
-  const ingestPort = await freePort();
+  const ingestPort = await freeLoopbackPort();
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
   log(`freshness: starting ingest on ${ingestUrl}, stream ${fixture.names.stream}`);
   const ingest = await ChildService.start(
@@ -69,7 +70,7 @@ export async function runFreshnessCase(
   // or AGGREGATOR_CLICKHOUSE=off say otherwise), into a folder of its own removed at the end.
   const chdbPath = await mkdtemp(join(tmpdir(), 'bench-aggregator-chdb-'));
   cleanup.add(`folder ${chdbPath}`, () => rm(chdbPath, { recursive: true, force: true }));
-  const aggregatorPort = await freePort();
+  const aggregatorPort = await freeLoopbackPort();
   const aggregatorUrl = `http://127.0.0.1:${aggregatorPort}`;
   log(`freshness: starting the aggregator on ${aggregatorUrl}`);
   const aggregator = await ChildService.start(

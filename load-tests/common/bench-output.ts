@@ -45,3 +45,58 @@ export class Cleanup {
     }
   }
 }
+
+export interface BenchRun<O> {
+  /** The benchmark's name, as in its progress lines. */
+  readonly name: string;
+  readonly usage: string;
+  /** Parses the arguments (throwing on a bad one, with a message naming it). */
+  readonly parse: () => O | 'help';
+  readonly main: (options: O) => Promise<void>;
+  readonly cleanup: Cleanup;
+  readonly log: (message: string) => void;
+  /** What an interrupt stops, for its log line. */
+  readonly stopping: string;
+  /** Runs before the clean-up steps, also on an interrupt (e.g. killing a child writer). */
+  readonly beforeCleanup?: () => Promise<void>;
+}
+
+/**
+ * Every benchmark's outer shell: arguments (exit 2 on a bad one, usage on --help), then main.
+ * On SIGINT/SIGTERM it stops what runs and cleans up, exiting 130/143; a failure is logged
+ * (not after an interrupt, where the run fails only because it was stopped under it) and
+ * exits 1; the clean-up steps run in every case.
+ */
+export async function runBench<O>(run: BenchRun<O>): Promise<void> {
+  let options: O | 'help';
+  try {
+    options = run.parse();
+  } catch (error) {
+    console.error(`${run.name}: ${(error as Error).message}\n\n${run.usage}`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    console.error(run.usage);
+    process.exit(0);
+  }
+  const stop = async () => {
+    await run.beforeCleanup?.();
+    await run.cleanup.runAll();
+  };
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      run.log(`${signal}: stopping ${run.stopping}`);
+      void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+  try {
+    await run.main(options);
+  } catch (error) {
+    if (!interrupted) run.log(`failed: ${(error as Error).stack ?? error}`);
+    process.exitCode = 1;
+  } finally {
+    await stop();
+  }
+}

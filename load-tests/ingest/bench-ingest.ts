@@ -5,9 +5,10 @@
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort } from '@tally/common';
 import { NatsFixture, TEST_NATS_URL } from '@tally/testing';
-import { Cleanup, emit, type Line, progress } from '../common/bench-output.js';
-import { ChildService, freePort } from './child-service.js';
+import { Cleanup, emit, type Line, progress, runBench } from '../common/bench-output.js';
+import { ChildService } from './child-service.js';
 import { measureCpu } from './cpu.js';
 import { batchReceipt, type HttpLoad, type HttpLoadResult, runHttpLoad, singleReceipt } from './http-case.js';
 import { round2 } from './latency.js';
@@ -49,7 +50,7 @@ async function main(options: BenchOptions): Promise<void> {
   const lines = new Map<CaseName, Line>();
 
   if (ingestCases.length > 0) {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const url = `http://127.0.0.1:${port}`;
     log(`starting ingest (${INGEST_MAIN}) on ${url}, stream ${fixture.names.stream}`);
     const ingest = await ChildService.start(
@@ -239,7 +240,7 @@ async function rawCase(bodies: SaleBodies, options: BenchOptions): Promise<Line>
 
 async function floorCase(bodies: SaleBodies, options: BenchOptions): Promise<Line> {
   const name = 'http-floor';
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
   log(`starting the HTTP floor (${FLOOR_SERVER}) on ${url}`);
   const floor = await ChildService.start(
@@ -307,28 +308,12 @@ function report(name: string, r: HttpLoadResult): void {
   for (const sample of r.samples) log(`${name}: ${sample}`);
 }
 
-let options: BenchOptions | 'help';
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  console.error(`bench-ingest: ${(error as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options === 'help') {
-  console.error(USAGE);
-  process.exit(0);
-}
-
-process.once('SIGINT', () => {
-  log('interrupted: stopping the load, the services and the streams');
-  void cleanup.runAll().finally(() => process.exit(130));
+await runBench({
+  name: 'bench-ingest',
+  usage: USAGE,
+  parse: () => parseOptions(process.argv.slice(2)),
+  main,
+  cleanup,
+  log,
+  stopping: 'the load, the services and the streams',
 });
-
-try {
-  await main(options);
-} catch (error) {
-  log(`failed: ${(error as Error).stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup.runAll();
-}

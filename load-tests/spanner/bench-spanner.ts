@@ -6,15 +6,18 @@
  * runs one transaction at a time, so absolute rates say little about Cloud Spanner: the ratio is
  * the figure. A benchmark, not a test: it asserts nothing. See load-tests/README.md.
  */
+import { rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { SpannerEmulatorProcess } from '@tally/spanner-emulator';
 import { median, medianCpu, round } from '../common/bench-math.js';
-import { Cleanup, emit, type Line, progress } from '../common/bench-output.js';
+import { Cleanup, emit, type Line, progress, runBench } from '../common/bench-output.js';
 import { type BenchOptions, parseOptions, usage } from '../writer/options.js';
 import { generateAndPreload, setupFields } from '../writer/preload.js';
 import { SalesStream } from '../writer/sales-stream.js';
 import { runWriterDrain, type WriterDrainRun } from '../writer/writer-drain.js';
 import { type BareCommitRun, prepareCommits, runBareCommits } from './bare-commit.js';
-import { BenchEmulator, EMULATOR_BIN, emulatorVersion } from './emulator.js';
+import { EMULATOR_BIN, emulatorVersion } from './emulator.js';
 import { type CommitTimeline, SPANNER_CONSUMER, SpannerBenchDatabase } from './spanner-database.js';
 
 /** The emulator is slow (one transaction at a time): a smaller default than the writer benchmark's. */
@@ -31,11 +34,19 @@ let killWriter: (() => Promise<void>) | undefined;
 type SinkRun = WriterDrainRun<CommitTimeline> & { readonly tableDeadLetters: number };
 
 async function main(options: BenchOptions): Promise<void> {
-  const emulator = await BenchEmulator.start({ detached: options.keep });
+  // The benchmark's own emulator (nobody else's databases or load share it); its output goes to
+  // a log file, removed on stop. With --keep it runs in a process group of its own and is left
+  // running after the benchmark exits.
+  const logFile = path.join(os.tmpdir(), `tally-bench-spanner-emulator-${process.pid}.log`);
+  const emulator = await SpannerEmulatorProcess.start({ logFile, detached: options.keep });
   cleanup.add(`Spanner emulator ${emulator.host}`, async () => {
-    if (!options.keep) return emulator.stop();
+    if (!options.keep) {
+      await emulator.stop();
+      rmSync(logFile, { force: true });
+      return;
+    }
     emulator.release();
-    log(`kept the Spanner emulator on ${emulator.host} (pid ${emulator.pid}, log ${emulator.logFile})`);
+    log(`kept the Spanner emulator on ${emulator.host} (pid ${emulator.pid}, log ${logFile})`);
   });
   const stream = await SalesStream.create({ tag: 'S', client: 'bench-spanner' });
   cleanup.add(`stream ${stream.names.stream}`, () => stream.dispose(options.keep));
@@ -271,36 +282,13 @@ function writerEnvOverrides(): Record<string, string> {
   );
 }
 
-let options: BenchOptions | 'help';
-try {
-  options = parseOptions(process.argv.slice(2), { sales: DEFAULT_SALES });
-} catch (error) {
-  console.error(`bench-spanner: ${(error as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options === 'help') {
-  console.error(USAGE);
-  process.exit(0);
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    log(`${signal}: stopping the writer, dropping the databases and the stream, stopping the emulator`);
-    void (killWriter?.() ?? Promise.resolve())
-      .then(() => cleanup.runAll())
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
-
-try {
-  await main(options);
-} catch (error) {
-  // After Ctrl-C the run fails as its writer is stopped under it: not worth a stack trace.
-  if (!interrupted) log(`failed: ${(error as Error).stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  await killWriter?.();
-  await cleanup.runAll();
-}
+await runBench({
+  name: 'bench-spanner',
+  usage: USAGE,
+  parse: () => parseOptions(process.argv.slice(2), { sales: DEFAULT_SALES }),
+  main,
+  cleanup,
+  log,
+  stopping: 'the writer, dropping the databases and the stream, stopping the emulator',
+  beforeCleanup: async () => killWriter?.(),
+});

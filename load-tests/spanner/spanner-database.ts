@@ -8,10 +8,11 @@ import {
   type SpannerConfig,
   spannerOptions,
 } from '@tally/spanner';
+import type { SpannerEmulatorProcess } from '@tally/spanner-emulator';
 import { median } from '../common/bench-math.js';
 import type { StoredSummary, StoreTimeline } from '../writer/bench-database.js';
 import type { DrainTarget } from '../writer/writer-drain.js';
-import { type BenchEmulator, EMULATOR_PROCESS } from './emulator.js';
+import { EMULATOR_PROCESS } from './emulator.js';
 
 /** The Spanner writer's durable consumer, as named in nats/definitions. */
 export const SPANNER_CONSUMER = 'writer-spanner';
@@ -46,7 +47,7 @@ export class SpannerBenchDatabase implements DrainTarget<CommitTimeline> {
     private readonly client: SpannerClient,
   ) {}
 
-  static async create(emulator: BenchEmulator, label: string): Promise<SpannerBenchDatabase> {
+  static async create(emulator: SpannerEmulatorProcess, label: string): Promise<SpannerBenchDatabase> {
     const config = {
       projectId: PROJECT_ID,
       instanceId: INSTANCE_ID,

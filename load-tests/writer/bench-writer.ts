@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { median, medianCpu, round } from '../common/bench-math.js';
-import { Cleanup, emit, type Line, progress } from '../common/bench-output.js';
+import { Cleanup, emit, type Line, progress, runBench } from '../common/bench-output.js';
 import { type BareInsertRun, prepareBatches, runBareInsert } from './bare-insert.js';
 import { BenchDatabase, serverFacts } from './bench-database.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
@@ -212,36 +212,13 @@ function writerDrainLine(
   };
 }
 
-let options: BenchOptions | 'help';
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  console.error(`bench-writer: ${(error as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options === 'help') {
-  console.error(USAGE);
-  process.exit(0);
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    log(`${signal}: stopping the writer, dropping the databases and the stream`);
-    void (killWriter?.() ?? Promise.resolve())
-      .then(() => cleanup.runAll())
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
-
-try {
-  await main(options);
-} catch (error) {
-  // After Ctrl-C the run fails as its writer is stopped under it: not worth a stack trace.
-  if (!interrupted) log(`failed: ${(error as Error).stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  await killWriter?.();
-  await cleanup.runAll();
-}
+await runBench({
+  name: 'bench-writer',
+  usage: USAGE,
+  parse: () => parseOptions(process.argv.slice(2)),
+  main,
+  cleanup,
+  log,
+  stopping: 'the writer, dropping the databases and the stream',
+  beforeCleanup: async () => killWriter?.(),
+});

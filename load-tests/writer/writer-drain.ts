@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../ingest/child-service.js';
+import { freeLoopbackPort } from '@tally/common';
 import type { StoredSummary, StoreTimeline } from './bench-database.js';
 import { type CpuSeconds, cpuWindow } from './cpu-window.js';
 import { NATS_URL, type SalesStream } from './sales-stream.js';
@@ -71,7 +71,7 @@ export async function runWriterDrain<T extends StoreTimeline>(
   db: DrainTarget<T>,
   options: WriterDrainOptions,
 ): Promise<WriterDrainRun<T>> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NATS_URL,

@@ -5,7 +5,7 @@ import { createServer as createTcpServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { clickHouseConfigFromEnv, findClickHouseMigrationsDir } from '@tally/clickhouse';
-import { envString } from '@tally/common';
+import { envString, freeLoopbackPort } from '@tally/common';
 import { DEFAULT_NATS_URL, findDefinitionsDir, loadDefinitions } from '@tally/nats';
 import { DEFAULT_DATABASE_URL, findMigrationsDir } from '@tally/postgres';
 import { findSpannerDdlDir, spannerConfigFromEnv } from '@tally/spanner';
@@ -285,7 +285,7 @@ describe('docker-compose.yml', () => {
     } finally {
       await new Promise((done) => server.close(done));
     }
-    const closed = await freePort();
+    const closed = await freeLoopbackPort();
     for (const [variable, script] of scripts) {
       expect(await exitCode(runNode(['-e', script], { [variable]: String(closed) })), variable).toBe(1);
     }
@@ -297,7 +297,7 @@ describe('docker-compose.yml', () => {
     expect(tool).toBe('node');
     // The same script, in a folder whose dist/ holds a stand-in for the migration entry.
     const dir = mkdtempSync(path.join(tmpdir(), 'tally-compose-'));
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     let server: Server | undefined;
     try {
       const entry = path.join(dir, entryOf('spanner-migrate', s));
@@ -712,14 +712,6 @@ function runNode(args: readonly string[], env: Record<string, string>, cwd = ROO
 function exitCode(child: ChildProcess): Promise<number | null> {
   // 'close', not 'exit': the child's output is complete by then.
   return new Promise((resolve) => child.once('close', (code) => resolve(code)));
-}
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 // Keep the interpolation rules honest: this is what lets the file say `$$` for a literal dollar.

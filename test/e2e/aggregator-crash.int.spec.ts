@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { freeLoopbackPort } from '@tally/common';
 import { NatsFixture, TEST_NATS_URL, waitFor } from '@tally/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -10,14 +11,7 @@ import {
 } from '../../apps/aggregator/test/aggregator-app.fixture.js';
 import { startIngest } from '../../apps/ingest/test/ingest-app.fixture.js';
 import { BRANCHES, IngestLedger, Random, runLoad, SaleGenerator, sleep } from './load.js';
-import {
-  AGGREGATOR_MAIN,
-  buildDist,
-  type ChildExit,
-  ChildOutput,
-  freePort,
-  WriterProcess,
-} from './writer-process.js';
+import { AGGREGATOR_MAIN, buildDist, type ChildExit, ChildOutput, WriterProcess } from './writer-process.js';
 
 const SALES = 12_000;
 const KILLS = 5;
@@ -81,7 +75,7 @@ describe('the aggregator process killed with SIGKILL under load', () => {
       AGGREGATOR_CHECKPOINT_BUCKET: `${nats.names.stream}_ref`,
       AGGREGATOR_INSTANCE_ID: 'reference',
     });
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const childUrl = `http://127.0.0.1:${port}`;
     const env = {
       NATS_URL: TEST_NATS_URL,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ClickHouseClient } from '@tally/clickhouse';
+import { freeLoopbackPort } from '@tally/common';
 import { NatsFixture, PostgresFixture, TEST_NATS_URL } from '@tally/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +16,7 @@ import { startIngest } from '../../apps/ingest/test/ingest-app.fixture.js';
 import { startWriter } from '../../apps/writer/test/writer-app.fixture.js';
 import { IngestLedger, Random, runLoad, SaleGenerator } from './load.js';
 import { consumerDrained, storedState } from './stored.js';
-import { AGGREGATOR_MAIN, buildDist, ChildOutput, freePort, WriterProcess } from './writer-process.js';
+import { AGGREGATOR_MAIN, buildDist, ChildOutput, WriterProcess } from './writer-process.js';
 
 const SALES = 6_000;
 const KILLS = 4;
@@ -58,7 +59,7 @@ describe('sales through the whole pipeline into ClickHouse', () => {
     apps.push(ingest.app);
     apps.push((await startWriter(nats.names, db.url, { WRITER_SINKS: 'postgres' })).app);
     await nats.copyConsumer('aggregator', CONSUMER, { ackWaitMs: 2000 });
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const env = (fault: string | undefined) => ({
       NATS_URL: TEST_NATS_URL,
       ...aggregatorEnv(nats.names, {

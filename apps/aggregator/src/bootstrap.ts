@@ -38,31 +38,25 @@ export async function createAggregatorApp(
   options: AggregatorAppOptions = {},
 ): Promise<{ app: NestFastifyApplication; aggregator: AggregatorService }> {
   const logger = options.logger ?? createLogger('aggregator', config.logLevel);
-  const nats = await NatsClient.connect({
-    url: config.natsUrl,
-    name: `tally-aggregator-${config.consumer}`,
-    timeoutMs: config.natsConnectTimeoutMs,
-    reconnectWaitMs: 500,
-    noAsyncTraces: true,
-    onStatus: logNatsStatus(logger),
-  });
+  // Two connections: one pulls and acks sales, one carries checkpoints (see CheckpointRepository).
+  const connect = (purpose: string, log: Logger) =>
+    NatsClient.connect({
+      url: config.natsUrl,
+      name: `tally-aggregator-${config.consumer}${purpose}`,
+      timeoutMs: config.natsConnectTimeoutMs,
+      reconnectWaitMs: 500,
+      noAsyncTraces: true,
+      onStatus: logNatsStatus(log),
+    });
+  const nats = await connect('', logger);
   let clickhouse: ClickHouseClient | undefined;
   let checkpointNats: NatsClient | undefined;
   try {
     await assertStreamReady(nats.jsm, config.names.stream, { consumers: [config.consumer] });
-    checkpointNats = await NatsClient.connect({
-      url: config.natsUrl,
-      name: `tally-aggregator-${config.consumer}-checkpoints`,
-      timeoutMs: config.natsConnectTimeoutMs,
-      reconnectWaitMs: 500,
-      noAsyncTraces: true,
-      onStatus: logNatsStatus(logger.child({ connection: 'checkpoints' })),
-    });
-    const ownConnection = checkpointNats;
-    const checkpoints = await CheckpointRepository.open(
-      ownConnection.connection,
-      config.checkpoint.bucket,
-      () => ownConnection.close(),
+    const own = await connect('-checkpoints', logger.child({ connection: 'checkpoints' }));
+    checkpointNats = own;
+    const checkpoints = await CheckpointRepository.open(own.connection, config.checkpoint.bucket, () =>
+      own.close(),
     );
     const metrics = new AggregatorMetrics();
     const sinks = [...(options.sinks ?? [])];

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import { CatalogBucket, CatalogRepository, defaultCatalogBucket } from '@tally/catalog';
+import { freeLoopbackPort } from '@tally/common';
 import { NatsFixture, PostgresFixture, TEST_NATS_URL, waitFor } from '@tally/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDemoCatalog } from '../src/catalog/demo-catalog.importer.js';
@@ -55,7 +55,7 @@ interface IngestProcess {
 
 /** The real ingest on the test's stream, with the rules' environment exactly as the demo builds it. */
 async function startIngest(rules: IngestRules): Promise<IngestProcess> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const baseUrl = `http://127.0.0.1:${port}`;
   let log = '';
   const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', INGEST_MAIN], {
@@ -188,11 +188,3 @@ describe("the demo's catalog and ingest rules, on real Postgres, NATS and ingest
     await ingest.stop();
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -8,5 +8,6 @@ export * from './http/problem.js';
 export * from './http/problem-details.filter.js';
 export * from './logging/logger.js';
 export * from './metrics/metrics.controller.js';
+export * from './net/free-port.js';
 export * from './random/seeded-random.js';
 export * from './sql/sql-files.js';

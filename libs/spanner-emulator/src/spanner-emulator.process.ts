@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freeLoopbackPort } from '@tally/common';
 import {
   findSpannerEmulatorBinary,
   SpannerEmulatorNotFoundError,
@@ -73,6 +74,12 @@ export class SpannerEmulatorProcess {
     clearTimeout(timer);
   }
 
+  /** Leaves it running after this process exits (a benchmark's --keep): stop it with `kill <pid>`. */
+  release(): void {
+    process.off('exit', this.killOnExit);
+    this.child?.unref();
+  }
+
   /** Stops and starts it again on the same port: an outage. Everything it held is gone. */
   async restart(): Promise<void> {
     await this.stop();
@@ -137,19 +144,6 @@ export class SpannerEmulatorProcess {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-}
-
-/** A TCP port nothing listens on at this instant, on 127.0.0.1. */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no free TCP port on 127.0.0.1');
-  return address.port;
 }
 
 /** True when something accepts connections on 127.0.0.1:port. */

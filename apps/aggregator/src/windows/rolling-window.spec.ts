@@ -30,7 +30,9 @@ function saleAt(occurredAtMs: number, overrides: Partial<SaleInput> = {}, receiv
 /** Adds a sale the way WindowState does: at the bucket of its event time. */
 function add(window: RollingWindow, sale: Sale): boolean {
   const c = contributionOf(sale);
-  return window.add(c, Math.floor(c.occurredAtMs / window.spec.bucketMs));
+  const one = new Aggregate();
+  one.apply(c, 1);
+  return window.add(one, Math.floor(c.occurredAtMs / window.spec.bucketMs));
 }
 
 describe('RollingWindow', () => {

@@ -1,12 +1,11 @@
 import { Aggregate } from './aggregate.js';
-import type { SaleContribution } from './sale-contribution.js';
 import type { WindowSpec } from './window-spec.js';
 
 /**
  * One rolling window of one scope: tumbling buckets keyed by index (event time / bucket width)
  * plus the running total of the buckets that are live at the window's clock.
  *
- * - A sale lands in its bucket; if that bucket is live, also in the running total. A bucket
+ * - Sales land in their bucket; if that bucket is live, also in the running total. A bucket
  *   ahead of the clock (a till whose clock runs slightly fast) waits until the clock reaches it.
  * - `advance(now)` moves the clock: buckets that became live are added to the running total,
  *   those that fell out are subtracted and dropped. So queries read one aggregate, and memory
@@ -25,21 +24,11 @@ export class RollingWindow {
     this.clock = Math.floor(nowMs / spec.bucketMs);
   }
 
-  /** Adds a sale whose bucket index is `index`; false if that bucket has already left the window. */
-  add(c: SaleContribution, index: number): boolean {
-    if (index <= this.clock - this.spec.buckets) return false;
-    let bucket = this.buckets.get(index);
-    if (bucket === undefined) {
-      bucket = new Aggregate();
-      this.buckets.set(index, bucket);
-    }
-    bucket.apply(c, 1);
-    if (index <= this.clock) this.running.apply(c, 1);
-    return true;
-  }
-
-  /** Adds a whole aggregate of sales whose bucket index is `index` (see add). */
-  addAll(agg: Aggregate, index: number): boolean {
+  /**
+   * Adds an aggregate of sales (one event-time slot's, staged by WindowState) whose bucket index
+   * is `index`; false if that bucket has already left the window.
+   */
+  add(agg: Aggregate, index: number): boolean {
     if (index <= this.clock - this.spec.buckets) return false;
     let bucket = this.buckets.get(index);
     if (bucket === undefined) {
@@ -70,7 +59,7 @@ export class RollingWindow {
     else this.running.compact();
   }
 
-  /** Rebuilds the running total from the buckets (after a snapshot restore). */
+  /** Rebuilds the running total from the buckets: what the incremental one must always equal. */
   recomputeRunning(): void {
     this.running = new Aggregate();
     for (const [index, bucket] of this.buckets) {

@@ -73,7 +73,7 @@ export class WindowState {
         if (slot === LATE) continue;
         const occurredMs = slot * this.#slotMs;
         for (const window of scope.windows) {
-          window.addAll(agg, Math.floor(occurredMs / window.spec.bucketMs));
+          window.add(agg, Math.floor(occurredMs / window.spec.bucketMs));
         }
       }
     }
