@@ -101,6 +101,17 @@ const saleProperties = {
   ),
 };
 
+/** The sale's optional text fields (every optional property of saleProperties), in schema order. */
+export const SALE_OPTIONAL_TEXT_FIELDS = [
+  'originalSaleId',
+  'registerId',
+  'cashierId',
+  'customerId',
+  'buyerCountry',
+  'sellerCountry',
+  'paymentMethod',
+] as const satisfies readonly (keyof typeof saleProperties)[];
+
 /** A complete sale as a client sends it, every line with its category. */
 export const SaleInputSchema = Type.Object(
   { ...saleProperties, lines: Type.Array(SaleLineInputSchema, { minItems: 1, maxItems: MAX_LINES }) },

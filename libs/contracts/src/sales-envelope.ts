@@ -1,4 +1,4 @@
-import type { Sale } from './sale.schema.js';
+import { SALE_OPTIONAL_TEXT_FIELDS, type Sale } from './sale.schema.js';
 
 /**
  * The payload of one message on the sales stream: one or more sales of one branch.
@@ -64,15 +64,6 @@ export function decodeEnvelope(data: Uint8Array): Sale[] {
 }
 
 const SALE_STRINGS = ['saleId', 'kind', 'branchId', 'occurredAt', 'receivedAt', 'currency', 'total'] as const;
-const SALE_OPTIONAL_STRINGS = [
-  'originalSaleId',
-  'registerId',
-  'cashierId',
-  'customerId',
-  'buyerCountry',
-  'sellerCountry',
-  'paymentMethod',
-] as const;
 const LINE_STRINGS = ['productId', 'category', 'unitPrice', 'discount', 'amount'] as const;
 const LINE_OPTIONAL_STRINGS = ['productName', 'brand'] as const;
 
@@ -82,7 +73,7 @@ function checkSaleShape(value: unknown, index: number): void {
   if (sale === null || typeof sale !== 'object') throw shapeError(at, 'must be an object');
   for (const key of SALE_STRINGS)
     if (typeof sale[key] !== 'string') throw shapeError(`${at}/${key}`, 'must be a string');
-  for (const key of SALE_OPTIONAL_STRINGS) {
+  for (const key of SALE_OPTIONAL_TEXT_FIELDS) {
     if (sale[key] !== undefined && typeof sale[key] !== 'string')
       throw shapeError(`${at}/${key}`, 'must be a string');
   }

@@ -69,7 +69,7 @@ export class SalesFolder {
   /** Moves the windows' clock; figures change when a bucket enters or leaves a window. */
   tick(now: number): void {
     // Every bucket width is a multiple of the smallest, so no window moves unless it does.
-    const smallest = this.state.layout.windows[0]!.bucketMs;
+    const smallest = this.state.slotMs;
     const before = Math.floor(this.state.nowMs / smallest);
     this.state.advance(now);
     if (Math.floor(this.state.nowMs / smallest) !== before) this.version++;

@@ -36,7 +36,11 @@ export class WindowState {
    * fewer rows than the sales had, into tables that are mostly out of the CPU's caches.
    */
   readonly #pending = new Map<string, Map<number, Aggregate>>();
-  readonly #slotMs: number;
+  /**
+   * The smallest bucket width, which divides every other: the staging slot, and the finest step
+   * by which the figures move with the clock.
+   */
+  readonly slotMs: number;
   /** Emptied staging aggregates, reused: their tables have grown to a typical tick's keys. */
   readonly #spare: Aggregate[] = [];
 
@@ -45,13 +49,13 @@ export class WindowState {
     nowMs: number,
   ) {
     this.nowMs = nowMs;
-    this.#slotMs = Math.min(...layout.windows.map((w) => w.bucketMs));
+    this.slotMs = Math.min(...layout.windows.map((w) => w.bucketMs));
     this.scope(ALL_BRANCHES);
   }
 
   apply(c: SaleContribution): ApplyOutcome {
     const late = c.occurredAtMs < c.receivedAtMs - this.layout.allowedLatenessMs;
-    const slot = late ? LATE : Math.floor(c.occurredAtMs / this.#slotMs);
+    const slot = late ? LATE : Math.floor(c.occurredAtMs / this.slotMs);
     this.#pend(ALL_BRANCHES, slot).apply(c, 1);
     this.#pend(c.branchId, slot).apply(c, 1);
     return late ? 'late' : 'live';
@@ -71,7 +75,7 @@ export class WindowState {
         scope.all.merge(agg, 1);
         this.#spare.push(agg);
         if (slot === LATE) continue;
-        const occurredMs = slot * this.#slotMs;
+        const occurredMs = slot * this.slotMs;
         for (const window of scope.windows) {
           window.add(agg, Math.floor(occurredMs / window.spec.bucketMs));
         }

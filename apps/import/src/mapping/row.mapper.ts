@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type SaleInput, type SaleLineInput, sumDecimals } from '@tally/contracts';
+import { SALE_OPTIONAL_TEXT_FIELDS, type SaleInput, type SaleLineInput, sumDecimals } from '@tally/contracts';
 import { type DateParser, dateParser } from './date.parser.js';
 import { type DecimalFormat, divideDecimal, parseDecimal, parseQuantity } from './decimal.parser.js';
 import type { FieldSpec, LineFieldName, Mapping, ProductEntry, SaleFieldName } from './mapping.schema.js';
@@ -56,14 +56,8 @@ interface Getter {
 
 const PLAIN_DECIMAL: DecimalFormat = { decimalSeparator: '.', thousandsSeparator: '', round: false };
 
-const OPTIONAL_HEAD = [
-  'registerId',
-  'cashierId',
-  'customerId',
-  'buyerCountry',
-  'sellerCountry',
-  'paymentMethod',
-] as const;
+/** Optional sale fields read as they are (originalSaleId is mapped to a sale id of its own). */
+const OPTIONAL_HEAD = SALE_OPTIONAL_TEXT_FIELDS.filter((f) => f !== 'originalSaleId');
 
 export class RowMapper {
   readonly saleIdPrefix: string;
