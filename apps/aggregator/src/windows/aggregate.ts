@@ -1,4 +1,4 @@
-import { KEYS, type KeyDictionaries, type KeyDictionary } from './key-dictionary.js';
+import { KEYS, type KeyDictionary } from './key-dictionary.js';
 import { KeyTable } from './key-table.js';
 import { addMoney, type MoneySum } from './money.js';
 import type { KeyContribution, SaleContribution } from './sale-contribution.js';
@@ -148,11 +148,11 @@ export class Aggregate {
   snapshotSlot = 0;
 
   /** `like`: an aggregate of similar size (the previous bucket), whose key counts size the tables up front. */
-  constructor(like?: Aggregate, dictionaries: KeyDictionaries = KEYS) {
+  constructor(like?: Aggregate) {
     const size = (t: KeyTable | undefined) => (t === undefined ? undefined : Math.ceil((t.live * 4) / 3) + 1);
-    this.categories = new FigureTable(KEY_STRIDE, dictionaries.categories, size(like?.categories));
-    this.products = new FigureTable(KEY_STRIDE, dictionaries.products, size(like?.products));
-    this.customers = new FigureTable(CUSTOMER_STRIDE, dictionaries.customers, size(like?.customers));
+    this.categories = new FigureTable(KEY_STRIDE, KEYS.categories, size(like?.categories));
+    this.products = new FigureTable(KEY_STRIDE, KEYS.products, size(like?.products));
+    this.customers = new FigureTable(CUSTOMER_STRIDE, KEYS.customers, size(like?.customers));
   }
 
   /** Adds (direction 1) or removes (direction -1) one sale's contribution. */
