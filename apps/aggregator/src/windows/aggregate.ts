@@ -248,10 +248,12 @@ function mergeTable(into: KeyTable, from: KeyTable, direction: number): void {
   const money = stride - 2;
   const keys = from.keys;
   const src = from.rows;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
+  const order = from.order;
+  for (let j = 0; j < from.used; j++) {
+    const i = order[j]!;
     const s = i * stride;
-    if (k === 0 || src[s] === 0) continue;
+    if (src[s] === 0) continue;
+    const k = keys[i]!;
     const o = into.slot(k - 1);
     into.ref(o, direction * src[s]!);
     const dst = into.rows;

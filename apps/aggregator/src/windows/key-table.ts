@@ -23,6 +23,12 @@ export class KeyTable {
   keys: Int32Array;
   /** `stride` columns per slot. */
   rows: Float64Array;
+  /**
+   * The occupied slots' indexes, in the order they were taken (`used` of them): merging or
+   * clearing a table walks its entries, not its capacity. A staging table reused for a quiet
+   * branch holds a handful of keys in a table sized for a busy tick.
+   */
+  order: Int32Array;
   /** Occupied slots, rows with refs 0 included. */
   used = 0;
   /** Rows with refs ≠ 0: the entries that exist. */
@@ -37,6 +43,7 @@ export class KeyTable {
     const cap = capacityFor(capacity);
     this.keys = smallIntegers(cap);
     this.rows = doubles(cap * stride);
+    this.order = smallIntegers(maxUsed(cap));
     this.#shift = 32 - Math.log2(cap);
     this.#mask = cap - 1;
   }
@@ -60,7 +67,7 @@ export class KeyTable {
           return this.slot(id);
         }
         keys[i] = tag;
-        this.used++;
+        this.order[this.used++] = i;
         return i * this.stride;
       }
       i = (i + 1) & mask;
@@ -115,9 +122,19 @@ export class KeyTable {
 
   /** Empties the table, keeping its capacity (a reused staging table). */
   clear(): void {
-    if (this.used === 0) return;
-    this.keys.fill(0);
-    this.rows.fill(0);
+    const used = this.used;
+    if (used === 0) return;
+    if (used * 4 < this.keys.length) {
+      const { keys, rows, order, stride } = this;
+      for (let j = 0; j < used; j++) {
+        const i = order[j]!;
+        keys[i] = 0;
+        rows.fill(0, i * stride, i * stride + stride);
+      }
+    } else {
+      this.keys.fill(0);
+      this.rows.fill(0);
+    }
     this.used = 0;
     this.live = 0;
   }
@@ -132,6 +149,7 @@ export class KeyTable {
       const cap = capacityFor(capacity);
       this.keys = smallIntegers(cap);
       this.rows = doubles(cap * this.stride);
+      this.order = smallIntegers(maxUsed(cap));
       this.#shift = 32 - Math.log2(cap);
       this.#mask = cap - 1;
       return;
@@ -146,16 +164,18 @@ export class KeyTable {
   }
 
   #rehash(capacity: number): void {
-    const { keys, rows, stride } = this;
+    const { keys, rows, order, used, stride } = this;
     const cap = capacityFor(Math.max(capacity, ((this.live + 1) * 4) / 3));
     this.keys = smallIntegers(cap);
     this.rows = doubles(cap * stride);
+    this.order = smallIntegers(maxUsed(cap));
     this.#shift = 32 - Math.log2(cap);
     this.#mask = cap - 1;
     this.used = 0;
-    for (let i = 0; i < keys.length; i++) {
+    for (let j = 0; j < used; j++) {
+      const i = order[j]!;
       const k = keys[i]!;
-      if (k === 0 || rows[i * stride] === 0) continue;
+      if (rows[i * stride] === 0) continue;
       const o = this.slot(k - 1);
       for (let c = 0; c < stride; c++) this.rows[o + c] = rows[i * stride + c]!;
     }
@@ -172,6 +192,11 @@ function doubles(n: number): Float64Array {
 
 function smallIntegers(n: number): Int32Array {
   return new Int32Array(n);
+}
+
+/** The most slots a table of `capacity` holds before it grows (a load factor of 3/4). */
+function maxUsed(capacity: number): number {
+  return (capacity * 3) >> 2;
 }
 
 function capacityFor(n: number): number {

@@ -16,6 +16,11 @@ export class RollingWindow {
   running = new Aggregate();
   /** Index of the bucket holding the clock. */
   clock: number;
+  /**
+   * The last bucket to leave the window, emptied, for the next one to enter: its tables have the
+   * size a bucket needs, and none are allocated (nor their garbage collected) per bucket.
+   */
+  #spare: Aggregate | undefined = undefined;
 
   constructor(
     readonly spec: WindowSpec,
@@ -32,8 +37,12 @@ export class RollingWindow {
     if (index <= this.clock - this.spec.buckets) return false;
     let bucket = this.buckets.get(index);
     if (bucket === undefined) {
-      // Sized like the bucket before it: a window's buckets hold similar numbers of keys.
-      bucket = new Aggregate(this.buckets.get(index - 1));
+      bucket = this.#spare;
+      this.#spare = undefined;
+      if (bucket === undefined) {
+        // Sized like the bucket before it: a window's buckets hold similar numbers of keys.
+        bucket = new Aggregate(this.buckets.get(index - 1));
+      } else bucket.clear();
       this.buckets.set(index, bucket);
     }
     bucket.merge(agg, 1);
@@ -50,7 +59,10 @@ export class RollingWindow {
       const isLive = index > next - n && index <= next;
       if (wasLive && !isLive) this.running.merge(bucket, -1);
       else if (!wasLive && isLive) this.running.merge(bucket, 1);
-      if (index <= next - n) this.buckets.delete(index);
+      if (index <= next - n) {
+        this.buckets.delete(index);
+        this.#spare = bucket;
+      }
     }
     this.clock = next;
     // Every figure is exact integer arithmetic, so an empty window is exactly empty; a fresh
