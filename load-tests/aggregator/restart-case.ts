@@ -121,7 +121,6 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
         0,
         { seq: 0, layout: layoutFingerprint(layout), takenAt: new Date().toISOString(), instanceId: 'bench' },
         bytes,
-        undefined,
       );
       line.store_s = round((performance.now() - t) / 1000, 3);
       log(`restart: ${line.snapshot_mib} MiB stored in ${line.store_s} s`);

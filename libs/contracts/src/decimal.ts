@@ -52,9 +52,22 @@ export function fromUnits(units: bigint): string {
  * is still a safe integer (and fall back to bigint) before formatting it.
  */
 export function unitsOf(text: string): number {
-  const dot = text.indexOf('.');
-  if (dot < 0) return Number(text) * 10_000;
-  return Number(text.slice(0, dot)) * 10_000 + Number(text.slice(dot + 1).padEnd(MONEY_SCALE, '0'));
+  // Digit by digit: no substrings (this runs for every money field of every sale).
+  const n = text.length;
+  let whole = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) break;
+    whole = whole * 10 + (c - 48);
+  }
+  let frac = 0;
+  let scale = 10_000;
+  for (i++; i < n; i++) {
+    frac = frac * 10 + (text.charCodeAt(i) - 48);
+    scale /= 10;
+  }
+  return whole * 10_000 + frac * scale;
 }
 
 /** Formats a safe-integer count of 1/10,000 like fromUnits. */

@@ -6,15 +6,19 @@ import type { NatsConnection } from '@nats-io/transport-node';
  * Where the aggregator's checkpoints live, in NATS itself (no other store to run):
  *
  * - KV bucket `<bucket>`: per consumer, a small pointer `<consumer>.checkpoint` (the stream
- *   sequence the snapshot covers and the snapshot object's name) and a lease `<consumer>.lease`
- *   (which instance folds the consumer, until when).
- * - Object store `<bucket>_snapshots`: the snapshots themselves, chunked, so a state of any size
- *   fits (a KV value is limited to the server's max payload, 1 MiB by default).
+ *   sequence the snapshot covers and the newest snapshot object's name) and a lease
+ *   `<consumer>.lease` (which instance folds the consumer, until when).
+ * - Object store `<bucket>_snapshots`: the snapshot objects, chunked, so a state of any size
+ *   fits (a KV value is limited to the server's max payload, 1 MiB by default). Checkpoints are
+ *   incremental (see SnapshotWriter): the newest object may refer to parts of earlier ones,
+ *   which are kept while it does (`references`).
  *
  * A checkpoint is written object first, pointer second, with a compare-and-set on the pointer's
  * revision: a crash between the two leaves an orphan object (deleted by the next checkpoint)
- * and the previous pointer, which is still whole. The compare-and-set also fences a second
- * instance that somehow folds the same consumer: its write fails instead of overwriting.
+ * and the previous pointer, which is still whole, as are the objects it refers to. The
+ * compare-and-set also fences a second instance that somehow folds the same consumer: its
+ * write fails instead of overwriting. Once the pointer moved, every object of the consumer that
+ * the new snapshot does not need is deleted.
  */
 export interface CheckpointPointer {
   /** Every message of the consumer's filter up to this stream sequence is in the snapshot. */
@@ -22,7 +26,10 @@ export interface CheckpointPointer {
   readonly object: string;
   readonly layout: string;
   readonly takenAt: string;
+  /** Bytes of the newest object: what this checkpoint wrote. */
   readonly bytes: number;
+  /** Earlier objects the newest refers to. */
+  readonly references: readonly string[];
   readonly instanceId: string;
 }
 
@@ -31,6 +38,8 @@ export interface LoadedCheckpoint {
   readonly revision: number;
   /** Undefined when the pointer names an object that is gone. */
   readonly snapshot: Uint8Array | undefined;
+  /** The earlier objects it refers to; undefined when one of them is gone. */
+  readonly earlier: Map<string, Uint8Array> | undefined;
 }
 
 export interface Lease {
@@ -87,21 +96,32 @@ export class CheckpointRepository {
     if (entry === null || entry.operation !== 'PUT') return undefined;
     const pointer = JSON.parse(decoder.decode(entry.value)) as CheckpointPointer;
     const snapshot = (await this.objects.getBlob(pointer.object)) ?? undefined;
-    return { pointer, revision: entry.revision, snapshot };
+    let earlier: Map<string, Uint8Array> | undefined = new Map();
+    for (const name of pointer.references ?? []) {
+      const bytes = await this.objects.getBlob(name);
+      if (bytes === null) {
+        earlier = undefined;
+        break;
+      }
+      earlier.set(name, bytes);
+    }
+    return { pointer, revision: entry.revision, snapshot, earlier };
   }
 
   /**
-   * Stores a snapshot and moves the pointer to it if the pointer is still at `revision` (0: no
-   * pointer yet). Returns the new revision; throws CheckpointConflictError if someone else moved it.
+   * Stores a snapshot object and moves the pointer to it if the pointer is still at `revision`
+   * (0: no pointer yet), then deletes the consumer's objects that are neither it nor among
+   * `references` (and `previousObject`, the object the pointer named, if not needed). Returns the new revision; throws CheckpointConflictError if someone else moved it.
    */
   async save(
     consumer: string,
     revision: number,
-    pointer: Omit<CheckpointPointer, 'object' | 'bytes'>,
+    pointer: Omit<CheckpointPointer, 'object' | 'bytes' | 'references'>,
     snapshot: Uint8Array | readonly Uint8Array[],
-    previousObject: string | undefined,
+    references: readonly string[] = [],
+    previousObject?: string,
   ): Promise<{ revision: number; pointer: CheckpointPointer }> {
-    const object = `${consumer}-${pointer.seq}-${Date.now()}`;
+    const object = `${objectPrefix(consumer)}${pointer.seq}-${Date.now()}`;
     const chunks = snapshot instanceof Uint8Array ? [snapshot] : snapshot;
     // Streamed chunk by chunk: the snapshot is never copied into one buffer on this side.
     await this.objects.put(
@@ -109,7 +129,7 @@ export class CheckpointRepository {
       streamOf(chunks),
     );
     const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    const full: CheckpointPointer = { ...pointer, object, bytes };
+    const full: CheckpointPointer = { ...pointer, object, bytes, references: [...references] };
     const value = encoder.encode(JSON.stringify(full));
     let next: number;
     try {
@@ -123,10 +143,26 @@ export class CheckpointRepository {
         `checkpoint of consumer ${consumer} moved since revision ${revision}: another instance is folding it (${(error as Error).message})`,
       );
     }
-    if (previousObject !== undefined && previousObject !== object) {
+    const needed = new Set([object, ...references]);
+    if (previousObject !== undefined && !needed.has(previousObject)) {
+      // Also an object named before this naming scheme.
       await this.objects.delete(previousObject).catch(() => undefined);
     }
+    await this.deleteUnneeded(consumer, needed).catch(() => undefined);
     return { revision: next, pointer: full };
+  }
+
+  /** Names of the consumer's stored snapshot objects. */
+  async objectNames(consumer: string): Promise<string[]> {
+    const prefix = objectPrefix(consumer);
+    const infos = await this.objects.list();
+    return infos.filter((i) => !i.deleted && i.name.startsWith(prefix)).map((i) => i.name);
+  }
+
+  private async deleteUnneeded(consumer: string, needed: ReadonlySet<string>): Promise<void> {
+    for (const name of await this.objectNames(consumer)) {
+      if (!needed.has(name)) await this.objects.delete(name).catch(() => undefined);
+    }
   }
 
   /**
@@ -172,6 +208,14 @@ export class CheckpointRepository {
 
 function pointerKey(consumer: string): string {
   return `${consumer}.checkpoint`;
+}
+
+/**
+ * Every snapshot object of a consumer is named `<consumer>/<seq>-<time>`: a durable consumer's
+ * name holds no `/`, so no consumer's prefix is another's.
+ */
+function objectPrefix(consumer: string): string {
+  return `${consumer}/`;
 }
 
 function leaseKey(consumer: string): string {

@@ -52,7 +52,20 @@ export class AggregatorMetrics {
 
   readonly checkpointBytes = new Gauge({
     name: 'tally_aggregator_checkpoint_bytes',
-    help: 'Size of the last checkpoint snapshot',
+    help: 'Bytes the last checkpoint wrote (the aggregates changed since the one before; checkpoints are incremental)',
+    registers: [this.registry],
+  });
+
+  readonly checkpointStoredBytes = new Gauge({
+    name: 'tally_aggregator_checkpoint_stored_bytes',
+    help: 'Body bytes of every snapshot object the last checkpoint needs (what a restart loads)',
+    registers: [this.registry],
+  });
+
+  readonly checkpointAggregates = new Gauge({
+    name: 'tally_aggregator_checkpoint_aggregates',
+    help: 'Aggregates (buckets and totals) in the last checkpoint, by whether it wrote them or referred to an earlier object',
+    labelNames: ['part'],
     registers: [this.registry],
   });
 

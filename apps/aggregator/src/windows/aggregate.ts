@@ -19,6 +19,13 @@ export const C_SALES = 1;
 export const C_MONEY = 2;
 export const CUSTOMER_STRIDE = 4;
 
+/** An aggregate's figures as stored: `length` float64s at `offset` in the body of checkpoint object `object`. */
+export interface StoredPart {
+  readonly object: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
 /** Figures of one category or product within an aggregate, as read out of its row. */
 export interface KeyFigures extends MoneySum {
   /** Sales and returns that touched the key: the entry is gone when it falls to 0. */
@@ -146,6 +153,12 @@ export class Aggregate {
   pendingSnapshot: { capture(agg: Aggregate): void } | undefined = undefined;
   /** This aggregate's place in that snapshot. */
   snapshotSlot = 0;
+  /**
+   * Where a checkpoint stored these figures, as long as they have not changed since: the next
+   * checkpoint refers to them there instead of writing them again (see SnapshotWriter). Every
+   * change clears it.
+   */
+  saved: StoredPart | undefined = undefined;
 
   /** `like`: an aggregate of similar size (the previous bucket), whose key counts size the tables up front. */
   constructor(like?: Aggregate) {
@@ -157,7 +170,7 @@ export class Aggregate {
 
   /** Adds (direction 1) or removes (direction -1) one sale's contribution. */
   apply(c: SaleContribution, direction: 1 | -1): void {
-    this.pendingSnapshot?.capture(this);
+    this.changing();
     const isSale = c.sign === 1;
     const signed = c.sign * direction;
     if (isSale) {
@@ -185,7 +198,7 @@ export class Aggregate {
 
   /** Adds (1) or removes (-1) every figure of another aggregate: a bucket entering or leaving a window. */
   merge(other: Aggregate, direction: 1 | -1): void {
-    this.pendingSnapshot?.capture(this);
+    this.changing();
     this.sales += direction * other.sales;
     this.returns += direction * other.returns;
     this.units += direction * other.units;
@@ -198,7 +211,7 @@ export class Aggregate {
 
   /** Back to empty, keeping the tables' capacity. */
   clear(): void {
-    this.pendingSnapshot?.capture(this);
+    this.changing();
     this.sales = 0;
     this.returns = 0;
     this.units = 0;
@@ -211,10 +224,19 @@ export class Aggregate {
 
   /** Drops rows fallen to 0 once they are the majority (running totals, as keys come and go). */
   compact(): void {
-    this.pendingSnapshot?.capture(this);
+    // Same figures either way; only a real compaction is a change (a stored copy stays good).
+    const { categories, products, customers } = this;
+    if (!categories.wantsCompaction && !products.wantsCompaction && !customers.wantsCompaction) return;
+    this.changing();
     this.categories.compact();
     this.products.compact();
     this.customers.compact();
+  }
+
+  /** Before any change: a snapshot being encoded takes the figures first; a stored copy goes stale. */
+  private changing(): void {
+    this.pendingSnapshot?.capture(this);
+    this.saved = undefined;
   }
 
   get isEmpty(): boolean {

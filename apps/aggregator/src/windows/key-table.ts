@@ -159,8 +159,12 @@ export class KeyTable {
 
   /** Drops rows with refs 0 when they outnumber the live ones (and the table is not tiny). */
   compact(): void {
-    if (this.used - this.live <= Math.max(this.live, MIN_CAPACITY)) return;
-    this.#rehash(this.live * 2);
+    if (this.wantsCompaction) this.#rehash(this.live * 2);
+  }
+
+  /** Whether compact() would do anything. */
+  get wantsCompaction(): boolean {
+    return this.used - this.live > Math.max(this.live, MIN_CAPACITY);
   }
 
   #rehash(capacity: number): void {

@@ -1,4 +1,4 @@
-import { type Sale, unitsOf } from '@tally/contracts';
+import { type Sale, timestampMs, unitsOf } from '@tally/contracts';
 import { KEYS } from './key-dictionary.js';
 import { CARRY } from './key-table.js';
 
@@ -60,8 +60,8 @@ export function contributionOf(sale: Sale): SaleContribution {
     saleId: sale.saleId,
     branchId: sale.branchId,
     customer: sale.customerId === undefined ? -1 : keys.customers.id(sale.customerId),
-    occurredAtMs: Date.parse(sale.occurredAt),
-    receivedAtMs: Date.parse(sale.receivedAt),
+    occurredAtMs: timestampMs(sale.occurredAt),
+    receivedAtMs: timestampMs(sale.receivedAt),
     sign: sale.kind === 'return' ? -1 : 1,
     units,
     lo,

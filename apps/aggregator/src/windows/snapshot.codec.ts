@@ -1,4 +1,10 @@
-import { Aggregate, customerFiguresAt, type FigureTable, keyFiguresAt } from './aggregate.js';
+import {
+  Aggregate,
+  customerFiguresAt,
+  type FigureTable,
+  keyFiguresAt,
+  type StoredPart,
+} from './aggregate.js';
 import { KEYS, type KeyDictionary } from './key-dictionary.js';
 import { type MoneySum, moneyBigint } from './money.js';
 import type { RollingWindow } from './rolling-window.js';
@@ -6,35 +12,54 @@ import { layoutFingerprint, type WindowLayout } from './window-spec.js';
 import { WindowState } from './window-state.js';
 
 /**
- * The window state as bytes, and back: a JSON header line, then every aggregate as float64s.
+ * The window state as bytes, and back: a JSON header line, then aggregates as float64s.
+ *
+ * Checkpoints are incremental. Most of a day's state is closed buckets that no longer change,
+ * so a checkpoint writes only the aggregates that changed since the last one (open buckets,
+ * running totals, all-time totals) into an object of its own and refers to the others where an
+ * earlier checkpoint object holds them. A snapshot is therefore the newest object plus the
+ * earlier objects its header names (`objects`); `snapshotReferences` lists them and
+ * `decodeSnapshot` reads them together.
  *
  * Header: the layout fingerprint (a snapshot taken under another layout cannot be reused), the
  * clock, the key dictionaries (ids are per process, so names travel once and ids are remapped
- * on restore), and per scope and window the clock and the bucket indexes. The header is padded
- * to a multiple of 8 bytes so the body can be read in place as a Float64Array.
+ * on restore), the objects holding parts (index 0: this object), and per scope and window the
+ * clock, the bucket indexes and where each aggregate is: [object, offset, length] in float64s
+ * from the start of that object's body. The header is padded to a multiple of 8 bytes so the
+ * body can be read in place as a Float64Array.
  *
- * Body, per scope: the all-time aggregate, then per window its buckets in header order and its
- * running total (stored, not rebuilt: rebuilding merges every bucket, seconds on a day's state). An
- * aggregate is its 7 scalars (sales, returns, units, gross lo/hi, returned lo/hi), then for
- * categories, products and customers the source table's capacity, a count n, a format and n
- * rows in the source's slot order: as int32s where every value but the money's low part fits
- * (format 1, the usual case), else as float64s (format 0). Every number is an integer below
- * 2^53, so float64 holds it exactly.
+ * Ids in the parts of earlier objects are read with the newest header's dictionaries: within a
+ * process a dictionary only grows, and a restored process writes everything anew (restored
+ * aggregates are not `saved`), so every object a header names was written by its process.
  *
- * Encoding copies rows out of the typed-array tables (no object per entry, no JSON per
- * entry), one exactly sized array per aggregate, so no single buffer has to hold a large state
- * (and see SnapshotWriter: encoding proceeds in slices while the state moves on).
+ * Body: the aggregates written by this checkpoint, back to back. An aggregate is its 7 scalars
+ * (sales, returns, units, gross lo/hi, returned lo/hi), then for categories, products and
+ * customers the source table's capacity, a count n, a format and n rows in the source's slot
+ * order: as int32s where every value but the money's low part fits (format 1, the usual case),
+ * else as float64s (format 0). Running totals are stored, not rebuilt: rebuilding merges every
+ * bucket, seconds on a day's state. Every number is an integer below 2^53, so float64 holds it
+ * exactly.
  */
-const FORMAT = 4;
+const FORMAT = 5;
+
+/** Where an aggregate is: index in the header's `objects`, offset and length in float64s. */
+type Location = readonly [object: number, offset: number, length: number];
 
 interface SnapshotHeader {
   readonly format: typeof FORMAT;
   readonly layout: string;
   readonly nowMs: number;
   readonly dictionaries: { categories: string[]; products: string[]; customers: string[] };
+  /** Object names: [0] is this object (left empty), the rest earlier checkpoints' objects. */
+  readonly objects: readonly string[];
   readonly scopes: readonly {
     readonly id: string;
-    readonly windows: readonly { readonly clock: number; readonly buckets: readonly number[] }[];
+    readonly all: Location;
+    readonly windows: readonly {
+      readonly clock: number;
+      readonly buckets: readonly (readonly [index: number, at: Location])[];
+      readonly running: Location;
+    }[];
   }[];
 }
 
@@ -45,7 +70,7 @@ export class SnapshotLayoutError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The state as chunks of bytes (header first); their concatenation is what decodeSnapshot reads. */
+/** The whole state as one object's chunks (header first), for decodeSnapshot alone. */
 export function encodeSnapshot(state: WindowState): Uint8Array[] {
   const writer = SnapshotWriter.begin(state);
   writer.step(Number.POSITIVE_INFINITY);
@@ -53,57 +78,122 @@ export function encodeSnapshot(state: WindowState): Uint8Array[] {
 }
 
 /**
+ * What the checkpoints of one process have stored: the body size (float64s) of each object that
+ * aggregates may still be `saved` in. The garbage bound: the objects a checkpoint refers to
+ * hold at most `1 + maxGarbage` times the figures it needs from them; beyond that, the parts of
+ * the emptiest objects are written again and those objects let go.
+ */
+export class SnapshotLedger {
+  readonly objects = new Map<string, number>();
+  constructor(readonly maxGarbage = 1) {}
+
+  /** Body bytes of the objects the newest checkpoint needs. */
+  get storedBytes(): number {
+    let floats = 0;
+    for (const size of this.objects.values()) floats += size;
+    return floats * 8;
+  }
+}
+
+/**
  * A snapshot of the state as it is at `begin`, encoded a slice at a time while the state moves
  * on: the aggregator keeps folding sales between slices, so a checkpoint never stops it for
  * longer than a slice.
  *
+ * Incremental: with a ledger, aggregates still `saved` in one of its objects are referred to
+ * there and not encoded (they have not changed since that checkpoint). `commit(name)`, once the
+ * object is stored under that name, records where this checkpoint put the rest.
+ *
  * Consistency is copy-on-write at the level of aggregates. `begin` lands the staged sales,
  * records the structure (scopes, clocks, which aggregate is which bucket, running total or
- * all-time total) and the dictionaries, and marks each of those aggregates. Before a marked
+ * all-time total) and the dictionaries, and marks each aggregate to encode. Before a marked
  * aggregate changes (a sale, a merge, a compaction), it calls `capture`, which encodes it first;
  * `step` encodes the rest in order. Aggregates created after `begin` (new buckets, new scopes)
  * are not in the plan, and ones dropped after it (expired buckets) are left intact, so every
  * figure encoded is the figure at `begin`, which is what `appliedThrough` at `begin` covers.
+ * An aggregate referred to in an earlier object that changes meanwhile is no longer `saved`,
+ * but that object still holds its figures at `begin`.
  */
 export class SnapshotWriter {
+  /** The aggregates this checkpoint encodes. */
   readonly #plan: Aggregate[] = [];
   readonly #parts: (Float64Array | undefined)[] = [];
-  readonly #header: Uint8Array;
+  /** Every aggregate of the structure: a plan index, or where an earlier object holds it. */
+  readonly #where: (number | StoredPart)[] = [];
+  readonly #structure: {
+    id: string;
+    all: number;
+    windows: { clock: number; buckets: [number, number][]; running: number }[];
+  }[] = [];
+  /** Earlier objects referred to, in header order (after this object, index 0). */
+  readonly #objects: string[] = [];
+  readonly #ledger: SnapshotLedger | undefined;
+  /** Set as `saved` on the planned aggregates: still there at commit means unchanged since begin. */
+  readonly #token: StoredPart = { object: '', offset: -1, length: -1 };
+  readonly #dictionaries: SnapshotHeader['dictionaries'];
+  readonly #layout: string;
+  readonly #nowMs: number;
   #cursor = 0;
+  #offsets: number[] | undefined;
 
-  private constructor(state: WindowState) {
+  private constructor(state: WindowState, ledger: SnapshotLedger | undefined) {
     state.flush();
-    const scopes: SnapshotHeader['scopes'][number][] = [];
+    this.#ledger = ledger;
+    const aggregates: Aggregate[] = [];
+    const add = (agg: Aggregate) => aggregates.push(agg) - 1;
     for (const [id, scope] of state.scopes) {
-      this.#add(scope.all);
-      const windows = scope.windows.map((w) => {
-        const indexes = [...w.buckets.keys()];
-        for (const index of indexes) this.#add(w.buckets.get(index)!);
-        this.#add(w.running);
-        return { clock: w.clock, buckets: indexes };
-      });
-      scopes.push({ id, windows });
+      const all = add(scope.all);
+      const windows = scope.windows.map((w) => ({
+        clock: w.clock,
+        buckets: [...w.buckets].map(([index, bucket]): [number, number] => [index, add(bucket)]),
+        running: add(w.running),
+      }));
+      this.#structure.push({ id, all, windows });
     }
-    const header: SnapshotHeader = {
-      format: FORMAT,
-      layout: layoutFingerprint(state.layout),
-      nowMs: state.nowMs,
-      dictionaries: {
-        categories: namesOf(KEYS.categories),
-        products: namesOf(KEYS.products),
-        customers: namesOf(KEYS.customers),
-      },
-      scopes,
+    const kept = this.#keptObjects(aggregates);
+    for (const agg of aggregates) {
+      const saved = agg.saved;
+      if (saved !== undefined && kept.has(saved.object)) {
+        this.#where.push(saved);
+      } else {
+        if (agg.pendingSnapshot !== undefined)
+          throw new Error('another snapshot of this state is being encoded');
+        agg.snapshotSlot = this.#plan.length;
+        agg.pendingSnapshot = this;
+        agg.saved = this.#token;
+        this.#where.push(this.#plan.length);
+        this.#plan.push(agg);
+        this.#parts.push(undefined);
+      }
+    }
+    this.#objects = [...kept];
+    this.#dictionaries = {
+      categories: namesOf(KEYS.categories),
+      products: namesOf(KEYS.products),
+      customers: namesOf(KEYS.customers),
     };
-    const json = encoder.encode(JSON.stringify(header));
-    const padded = new Uint8Array(Math.ceil((json.length + 1) / 8) * 8).fill(0x20);
-    padded.set(json);
-    padded[padded.length - 1] = 0x0a;
-    this.#header = padded;
+    this.#layout = layoutFingerprint(state.layout);
+    this.#nowMs = state.nowMs;
   }
 
-  static begin(state: WindowState): SnapshotWriter {
-    return new SnapshotWriter(state);
+  /** `ledger`: refer to what earlier checkpoints of this process stored (incremental). */
+  static begin(state: WindowState, ledger?: SnapshotLedger): SnapshotWriter {
+    return new SnapshotWriter(state, ledger);
+  }
+
+  /** Aggregates this checkpoint encodes. */
+  get encoding(): number {
+    return this.#plan.length;
+  }
+
+  /** Aggregates referred to where earlier objects hold them. */
+  get referring(): number {
+    return this.#where.length - this.#plan.length;
+  }
+
+  /** Earlier objects this checkpoint refers to: they must be kept while it is the newest. */
+  get references(): readonly string[] {
+    return this.#objects;
   }
 
   /** Encodes marked aggregates in order for about `budgetMs`; true once all are encoded. */
@@ -127,18 +217,95 @@ export class SnapshotWriter {
     for (const agg of this.#plan) agg.pendingSnapshot = undefined;
   }
 
-  /** The snapshot's bytes, once step() returned true. */
+  /** The new object's bytes (header, then the encoded aggregates), once step() returned true. */
   chunks(): Uint8Array[] {
     if (this.#cursor < this.#plan.length) throw new Error('snapshot not fully encoded yet');
-    return [this.#header, ...this.#parts.map((f) => new Uint8Array(f!.buffer, f!.byteOffset, f!.byteLength))];
+    const offsets: number[] = [];
+    let at = 0;
+    for (const part of this.#parts) {
+      offsets.push(at);
+      at += part!.length;
+    }
+    this.#offsets = offsets;
+    const objectIndex = new Map(this.#objects.map((name, i) => [name, i + 1]));
+    const locate = (i: number): Location => {
+      const where = this.#where[i]!;
+      if (typeof where === 'number') return [0, offsets[where]!, this.#parts[where]!.length];
+      return [objectIndex.get(where.object)!, where.offset, where.length];
+    };
+    const header: SnapshotHeader = {
+      format: FORMAT,
+      layout: this.#layout,
+      nowMs: this.#nowMs,
+      dictionaries: this.#dictionaries,
+      objects: ['', ...this.#objects],
+      scopes: this.#structure.map((scope) => ({
+        id: scope.id,
+        all: locate(scope.all),
+        windows: scope.windows.map((w) => ({
+          clock: w.clock,
+          buckets: w.buckets.map(([index, i]) => [index, locate(i)] as const),
+          running: locate(w.running),
+        })),
+      })),
+    };
+    const json = encoder.encode(JSON.stringify(header));
+    const padded = new Uint8Array(Math.ceil((json.length + 1) / 8) * 8).fill(0x20);
+    padded.set(json);
+    padded[padded.length - 1] = 0x0a;
+    return [padded, ...this.#parts.map((f) => new Uint8Array(f!.buffer, f!.byteOffset, f!.byteLength))];
   }
 
-  #add(agg: Aggregate): void {
-    if (agg.pendingSnapshot !== undefined) throw new Error('another snapshot of this state is being encoded');
-    agg.snapshotSlot = this.#plan.length;
-    agg.pendingSnapshot = this;
-    this.#plan.push(agg);
-    this.#parts.push(undefined);
+  /**
+   * The object from chunks() is stored as `object` and is now the newest: the aggregates it
+   * holds that have not changed since `begin` are `saved` there, and the ledger keeps only the
+   * objects this checkpoint refers to, and this one.
+   */
+  commit(object: string): void {
+    const ledger = this.#ledger;
+    const offsets = this.#offsets;
+    if (ledger === undefined || offsets === undefined) throw new Error('commit needs a ledger and chunks()');
+    let size = 0;
+    this.#plan.forEach((agg, i) => {
+      const length = this.#parts[i]!.length;
+      size += length;
+      if (agg.saved === this.#token) agg.saved = { object, offset: offsets[i]!, length };
+    });
+    const kept = new Set(this.#objects);
+    for (const name of ledger.objects.keys()) if (!kept.has(name)) ledger.objects.delete(name);
+    ledger.objects.set(object, size);
+  }
+
+  /**
+   * The ledger's objects this checkpoint refers to: those holding saved aggregates, less the
+   * emptiest ones while the figures no longer needed in the kept objects (garbage) exceed
+   * maxGarbage times the state's size; the aggregates of the objects let go are written again.
+   * So what a restart loads stays within (1 + maxGarbage) times the state.
+   */
+  #keptObjects(aggregates: readonly Aggregate[]): Set<string> {
+    const ledger = this.#ledger;
+    if (ledger === undefined) return new Set();
+    const needed = new Map<string, number>();
+    let state = 0;
+    for (const agg of aggregates) {
+      const saved = agg.saved;
+      if (saved === undefined || !ledger.objects.has(saved.object)) {
+        state += encodedSizeOf(agg);
+        continue;
+      }
+      state += saved.length;
+      needed.set(saved.object, (needed.get(saved.object) ?? 0) + saved.length);
+    }
+    const kept = [...needed].map(([name, live]) => ({ name, live, size: ledger.objects.get(name)! }));
+    // Fullest first: the emptiest are let go first (the most garbage per float written again).
+    kept.sort((a, b) => b.live / b.size - a.live / a.size);
+    let garbage = 0;
+    for (const o of kept) garbage += o.size - o.live;
+    while (kept.length > 0 && garbage > ledger.maxGarbage * state) {
+      const dropped = kept.pop()!;
+      garbage -= dropped.size - dropped.live;
+    }
+    return new Set(kept.map((o) => o.name));
   }
 
   #encode(i: number): void {
@@ -148,20 +315,32 @@ export class SnapshotWriter {
   }
 }
 
-/** Inverse of encodeSnapshot; throws SnapshotLayoutError for another window layout. */
-export function decodeSnapshot(bytes: Uint8Array | readonly Uint8Array[], layout: WindowLayout): WindowState {
-  const all = concat(bytes);
-  const newline = all.indexOf(0x0a);
-  if (newline < 0) throw new Error('snapshot has no header line');
-  const header = JSON.parse(decoder.decode(all.subarray(0, newline))) as SnapshotHeader;
+/** The earlier objects a snapshot's newest object refers to (decodeSnapshot needs them too). */
+export function snapshotReferences(newest: Uint8Array | readonly Uint8Array[]): string[] {
+  return readHeader(concat(newest)).header.objects?.slice(1) ?? [];
+}
+
+/**
+ * Inverse of SnapshotWriter: the newest object and the earlier objects it refers to, by name.
+ * Throws SnapshotLayoutError for another window layout or format.
+ */
+export function decodeSnapshot(
+  newest: Uint8Array | readonly Uint8Array[],
+  layout: WindowLayout,
+  earlier: ReadonlyMap<string, Uint8Array> = new Map(),
+): WindowState {
+  const { header, floats } = readHeader(concat(newest));
   if (header.format !== FORMAT || header.layout !== layoutFingerprint(layout)) {
     throw new SnapshotLayoutError(
       `snapshot layout ${header.layout} (format ${header.format}) differs from the configured ${layoutFingerprint(layout)} (format ${FORMAT})`,
     );
   }
-  const start = newline + 1;
-  const aligned = (all.byteOffset + start) % 8 === 0 ? all : all.slice();
-  const floats = new Float64Array(aligned.buffer, aligned.byteOffset + start, (aligned.length - start) / 8);
+  const bodies = header.objects.map((name, i) => {
+    if (i === 0) return floats;
+    const bytes = earlier.get(name);
+    if (bytes === undefined) throw new Error(`snapshot refers to object ${name}, which was not given`);
+    return readHeader(bytes).floats;
+  });
   const reader: FloatReader = {
     floats,
     at: 0,
@@ -169,24 +348,42 @@ export function decodeSnapshot(bytes: Uint8Array | readonly Uint8Array[], layout
     products: remap(header.dictionaries.products, KEYS.products),
     customers: remap(header.dictionaries.customers, KEYS.customers),
   };
+  const read = (at: Location, into: Aggregate) => {
+    const [object, offset, length] = at;
+    reader.floats = bodies[object]!;
+    reader.at = offset;
+    readAggregate(reader, into);
+    if (reader.at !== offset + length)
+      throw new Error(`snapshot part at ${object}/${offset} is ${reader.at - offset} floats, not ${length}`);
+  };
   const state = new WindowState(layout, header.nowMs);
   for (const s of header.scopes) {
     const scope = state.scope(s.id);
-    readAggregate(reader, scope.all);
+    read(s.all, scope.all);
     s.windows.forEach((data, i) => {
       const window = scope.windows[i] as RollingWindow;
       window.clock = data.clock;
-      for (const index of data.buckets) {
+      for (const [index, at] of data.buckets) {
         const bucket = new Aggregate();
-        readAggregate(reader, bucket);
+        read(at, bucket);
         window.buckets.set(index, bucket);
       }
-      readAggregate(reader, window.running);
+      read(data.running, window.running);
     });
   }
-  if (reader.at !== floats.length)
-    throw new Error(`snapshot body has ${floats.length - reader.at} floats left over`);
   return state;
+}
+
+/** An object's header and its body as float64s (copied once if the bytes are not 8-aligned). */
+function readHeader(all: Uint8Array): { header: SnapshotHeader; floats: Float64Array } {
+  const newline = all.indexOf(0x0a);
+  if (newline < 0) throw new Error('snapshot has no header line');
+  const header = JSON.parse(decoder.decode(all.subarray(0, newline))) as SnapshotHeader;
+  const start = newline + 1;
+  // A copy, not .slice(): on a Buffer that is a view at the same offset.
+  const aligned = (all.byteOffset + start) % 8 === 0 ? all : new Uint8Array(all);
+  const floats = new Float64Array(aligned.buffer, aligned.byteOffset + start, (aligned.length - start) / 8);
+  return { header, floats };
 }
 
 /**
@@ -261,6 +458,14 @@ function concat(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array {
     at += b.length;
   }
   return out;
+}
+
+/** encodeAggregate's size when every table takes format 1 (the usual case; format 0 is larger). */
+function encodedSizeOf(a: Aggregate): number {
+  let size = 7;
+  for (const t of [a.categories, a.products, a.customers])
+    size += 3 + Math.ceil((t.live * t.stride) / 2) + t.live;
+  return size;
 }
 
 /** One aggregate as float64s, in an array of exactly its size. */
@@ -353,7 +558,7 @@ function writeCompactTable(out: Float64Array, start: number, t: FigureTable): nu
 }
 
 interface FloatReader {
-  readonly floats: Float64Array;
+  floats: Float64Array;
   at: number;
   readonly categories: Int32Array;
   readonly products: Int32Array;

@@ -2,7 +2,14 @@ import type { Sale, SaleInput } from '@tally/contracts';
 import { makeStreamSale } from '@tally/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { contributionOf } from './sale-contribution.js';
-import { decodeSnapshot, encodeSnapshot, SnapshotLayoutError, stateFigures } from './snapshot.codec.js';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  SnapshotLayoutError,
+  SnapshotLedger,
+  SnapshotWriter,
+  stateFigures,
+} from './snapshot.codec.js';
 import { productOf, summaryOf, totalsOf } from './summary.js';
 import { WINDOW_NAMES, type WindowName, windowLayout } from './window-spec.js';
 import { ALL_BRANCHES, WindowState } from './window-state.js';
@@ -518,6 +525,63 @@ describe('snapshots', () => {
     restored.advance(T0 + 30 * HOUR);
     expect(views(restored)).toEqual(views(state));
     expect(bucketCount(restored)).toBe(0);
+  });
+
+  /** A checkpoint as the service takes it, with the objects kept in `store`; returns the writer. */
+  function checkpoint(
+    state: WindowState,
+    ledger: SnapshotLedger,
+    store: Map<string, Uint8Array>,
+    name: string,
+    during?: () => void,
+  ) {
+    const writer = SnapshotWriter.begin(state, ledger);
+    const atBegin = stateFigures(state);
+    during?.();
+    writer.step(Number.POSITIVE_INFINITY);
+    writer.release();
+    const chunks = writer.chunks();
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    store.set(name, bytes);
+    writer.commit(name);
+    for (const key of [...store.keys()])
+      if (key !== name && !writer.references.includes(key)) store.delete(key);
+    const earlier = new Map([...store].filter(([key]) => key !== name));
+    expect(stateFigures(decodeSnapshot(bytes, LAYOUT, earlier))).toEqual(atBegin);
+    return writer;
+  }
+
+  it('an incremental checkpoint writes only the aggregates changed since the last, and what changed while one was encoded is written by the next', () => {
+    const state = busyState();
+    const ledger = new SnapshotLedger();
+    const store = new Map<string, Uint8Array>();
+    const first = checkpoint(state, ledger, store, 'one');
+    expect(first.referring).toBe(0);
+    // Nothing changed: nothing to write.
+    const second = checkpoint(state, ledger, store, 'two');
+    expect(second.encoding).toBe(0);
+    expect(second.references).toEqual(['one']);
+    // One branch sells, and again while the third checkpoint is being encoded: the third writes
+    // that branch as it was at its begin, the fourth writes it again (with the second sale).
+    state.apply(contributionOf(sale(state.nowMs - 2_000, state.nowMs, { branchId: 'b1' })));
+    const third = checkpoint(state, ledger, store, 'three', () => {
+      state.apply(contributionOf(sale(state.nowMs - 1_000, state.nowMs, { branchId: 'b1' })));
+      state.flush();
+    });
+    expect(third.encoding).toBeGreaterThan(0);
+    const fourth = checkpoint(state, ledger, store, 'four');
+    expect(fourth.encoding).toBeGreaterThan(0);
+    expect(fourth.referring).toBeGreaterThan(fourth.encoding);
+    expect(
+      stateFigures(
+        decodeSnapshot(store.get('four')!, LAYOUT, new Map([...store].filter(([k]) => k !== 'four'))),
+      ),
+    ).toEqual(stateFigures(state));
   });
 
   it('a snapshot taken under another window layout is refused', () => {

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { makeStreamSale, TEST_NATS_URL } from '@tally/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contributionOf } from '../windows/sale-contribution.js';
+import { decodeSnapshot, SnapshotLedger, SnapshotWriter, stateFigures } from '../windows/snapshot.codec.js';
+import { layoutFingerprint, windowLayout } from '../windows/window-spec.js';
+import { WindowState } from '../windows/window-state.js';
+import { CheckpointRepository } from './checkpoint.repository.js';
+
+const LAYOUT = windowLayout(60, 30_000);
+const BASE = Date.UTC(2026, 10, 21, 9);
+
+let nc: NatsConnection;
+const bucket = `ckpt_${randomBytes(4).toString('hex')}`;
+let repository: CheckpointRepository;
+
+beforeAll(async () => {
+  nc = await connect({ servers: TEST_NATS_URL });
+  repository = await CheckpointRepository.open(nc, bucket);
+});
+
+afterAll(async () => {
+  const jsm = await jetstreamManager(nc);
+  for (const stream of [`KV_${bucket}`, `OBJ_${bucket}_snapshots`]) {
+    await jsm.streams.delete(stream).catch(() => undefined);
+  }
+  await nc.close();
+});
+
+function sell(state: WindowState, branchId: string, atMs: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const at = atMs + i * 1_000;
+    state.advance(at);
+    const sale = makeStreamSale(
+      { saleId: `${branchId}-${at}-${i}`, branchId, occurredAt: new Date(at).toISOString() },
+      at,
+    );
+    state.apply(contributionOf(sale));
+  }
+}
+
+/** What AggregatorService.checkpoint() does: begin, encode, save, commit. */
+async function checkpoint(
+  consumer: string,
+  state: WindowState,
+  ledger: SnapshotLedger,
+  revision: number,
+  seq: number,
+) {
+  const writer = SnapshotWriter.begin(state, ledger);
+  writer.step(Number.POSITIVE_INFINITY);
+  writer.release();
+  const saved = await repository.save(
+    consumer,
+    revision,
+    { seq, layout: layoutFingerprint(LAYOUT), takenAt: new Date().toISOString(), instanceId: 'test' },
+    writer.chunks(),
+    writer.references,
+  );
+  writer.commit(saved.pointer.object);
+  return { ...saved, written: writer.encoding, referred: writer.referring };
+}
+
+describe('checkpoints in the NATS object store', () => {
+  it('incremental checkpoints write what changed, keep exactly the objects the newest needs, and load back to the same figures', async () => {
+    const consumer = 'agg';
+    const state = new WindowState(LAYOUT, BASE);
+    const ledger = new SnapshotLedger();
+    for (const branch of ['north', 'south', 'east', 'west']) sell(state, branch, BASE, 5);
+
+    const first = await checkpoint(consumer, state, ledger, 0, 20);
+    expect(first.referred).toBe(0);
+    expect(await repository.objectNames(consumer)).toEqual([first.pointer.object]);
+
+    // Seconds later one branch sells: what the other branches hold is not written again.
+    sell(state, 'north', BASE + 5_000, 3);
+    const second = await checkpoint(consumer, state, ledger, first.revision, 23);
+    expect(second.referred).toBeGreaterThan(0);
+    expect(second.written).toBeLessThan(first.written);
+    expect(second.pointer.bytes).toBeLessThan(first.pointer.bytes);
+    expect(second.pointer.references).toEqual([first.pointer.object]);
+    expect((await repository.objectNames(consumer)).sort()).toEqual(
+      [first.pointer.object, second.pointer.object].sort(),
+    );
+
+    const loaded = await repository.load(consumer);
+    expect(loaded?.pointer).toEqual(second.pointer);
+    expect([...(loaded?.earlier?.keys() ?? [])]).toEqual([first.pointer.object]);
+    const restored = decodeSnapshot(loaded!.snapshot!, LAYOUT, loaded!.earlier);
+    expect(stateFigures(restored)).toEqual(stateFigures(state));
+  });
+
+  it('a snapshot whose earlier object is gone loads as missing, not as other figures', async () => {
+    const consumer = 'gone';
+    const state = new WindowState(LAYOUT, BASE);
+    const ledger = new SnapshotLedger();
+    for (const branch of ['north', 'south']) sell(state, branch, BASE, 3);
+    const first = await checkpoint(consumer, state, ledger, 0, 6);
+    sell(state, 'north', BASE + 5_000, 1);
+    const second = await checkpoint(consumer, state, ledger, first.revision, 7);
+    expect(second.pointer.references).toEqual([first.pointer.object]);
+
+    const objects = await new Objm(nc).open(`${bucket}_snapshots`);
+    await objects.delete(first.pointer.object);
+    const loaded = await repository.load(consumer);
+    expect(loaded?.snapshot).toBeDefined();
+    expect(loaded?.earlier).toBeUndefined();
+  });
+
+  it("one consumer's clean-up never deletes another's objects, even when one name starts with the other", async () => {
+    const state = new WindowState(LAYOUT, BASE);
+    sell(state, 'north', BASE, 2);
+    const other = await checkpoint('agg-eu', state, new SnapshotLedger(), 0, 2);
+    const ledger = new SnapshotLedger();
+    const a = await checkpoint('agg2', state, ledger, 0, 2);
+    sell(state, 'north', BASE + 3_600_000, 2);
+    await checkpoint('agg2', state, ledger, a.revision, 4);
+    await checkpoint('agg2', state, ledger, a.revision + 1, 4).catch(() => undefined);
+    expect(await repository.objectNames('agg-eu')).toEqual([other.pointer.object]);
+  });
+});
