@@ -64,6 +64,18 @@ export function describeClickHouse(config: ClickHouseConfig): string {
     : `${config.url} database ${config.database}`;
 }
 
+/**
+ * The embedded engine shares the process's cores with the service it is embedded in (the
+ * aggregator, whose live figures must stay fresh) and usually with ingest and NATS on the same
+ * machine: its queries run on one thread, at the lowest OS priority, so flushing to ClickHouse
+ * is background work that yields to everything else.
+ */
+const EMBEDDED_SETTINGS = {
+  max_threads: 1,
+  max_insert_threads: 1,
+  os_thread_priority: 19,
+} as const;
+
 /** The one ClickHouse client of a process, either mode. */
 export class ClickHouseClient {
   private constructor(
@@ -77,7 +89,10 @@ export class ClickHouseClient {
       mkdirSync(config.dataPath, { recursive: true });
       // chdb is loaded only when embedded: a server deployment never loads the engine library.
       const { createChdbConnection } = await import('chdb/connection');
-      const raw = createClient({ connection: createChdbConnection({ path: config.dataPath }) } as never);
+      const raw = createClient({
+        connection: createChdbConnection({ path: config.dataPath }),
+        clickhouse_settings: EMBEDDED_SETTINGS,
+      } as never);
       return new ClickHouseClient(raw, config);
     }
     const bootstrap = createClient({

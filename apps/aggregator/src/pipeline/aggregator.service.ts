@@ -22,6 +22,8 @@ import { replayStream } from './stream-replay.js';
 
 /** Longest stretch a checkpoint encodes before letting folding and requests run. */
 const SNAPSHOT_SLICE_MS = 5;
+/** How long landing staged sales may take after each batch and tick (see WindowState.land). */
+const LAND_SLICE_MS = 3;
 
 /**
  * The aggregator's life, top to bottom:
@@ -106,14 +108,17 @@ export class AggregatorService {
     const consumer = await this.nats.js.consumers.get(this.config.names.stream, this.config.consumer);
     const source = new JetStreamBatchSource(consumer, this.config.pull);
     this.#loop = this.run(source);
-    this.every(this.config.tickMs, () => folder.tick(Date.now()));
+    this.every(this.config.tickMs, () => {
+      folder.tick(Date.now());
+      folder.windows.land(LAND_SLICE_MS);
+    });
     this.every(
       this.config.checkpoint.intervalMs,
       () => void this.checkpoint().catch((e) => this.checkpointFailed(e)),
     );
     this.every(Math.floor(this.config.checkpoint.leaseTtlMs / 3), () => void this.renewLease());
     this.every(1000, () => {
-      this.metrics.stateKeys.set(folder.windows.keyCount);
+      this.metrics.stateKeys.set(folder.windows.landedKeyCount);
       this.metrics.checkpointAge.set((Date.now() - this.#lastCheckpointAt) / 1000);
     });
     this.every(this.config.lagPollMs, () => void this.pollLag(source));
@@ -153,6 +158,7 @@ export class AggregatorService {
         const now = Date.now();
         folder.tick(now);
         const sales = messages.flatMap((m) => folder.fold(m, 'applied', now));
+        folder.windows.land(LAND_SLICE_MS);
         if (this.sinks.length === 0) {
           for (const message of messages) message.ack();
         } else {

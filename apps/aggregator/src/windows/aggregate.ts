@@ -222,6 +222,22 @@ export class Aggregate {
     this.customers.clear();
   }
 
+  /** A detached copy of the figures: what a snapshot keeps of an aggregate about to change. */
+  copy(): Aggregate {
+    const c = new Aggregate();
+    c.sales = this.sales;
+    c.returns = this.returns;
+    c.units = this.units;
+    c.gross.lo = this.gross.lo;
+    c.gross.hi = this.gross.hi;
+    c.returned.lo = this.returned.lo;
+    c.returned.hi = this.returned.hi;
+    c.categories.copyFrom(this.categories);
+    c.products.copyFrom(this.products);
+    c.customers.copyFrom(this.customers);
+    return c;
+  }
+
   /** Drops rows fallen to 0 once they are the majority (running totals, as keys come and go). */
   compact(): void {
     // Same figures either way; only a real compaction is a change (a stored copy stays good).

@@ -157,6 +157,17 @@ export class KeyTable {
     if ((this.used + n) * 4 > this.keys.length * 3) this.#rehash(((this.used + n) * 4) / 3 + 1);
   }
 
+  /** Becomes a copy of `other` (same stride): its arrays copied whole, a memcpy per array. */
+  copyFrom(other: KeyTable): void {
+    this.keys = other.keys.slice();
+    this.rows = other.rows.slice();
+    this.order = other.order.slice();
+    this.used = other.used;
+    this.live = other.live;
+    this.#shift = other.#shift;
+    this.#mask = other.#mask;
+  }
+
   /** Drops rows with refs 0 when they outnumber the live ones (and the table is not tiny). */
   compact(): void {
     if (this.wantsCompaction) this.#rehash(this.live * 2);

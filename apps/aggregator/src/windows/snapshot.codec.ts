@@ -107,7 +107,7 @@ export class SnapshotLedger {
  * Consistency is copy-on-write at the level of aggregates. `begin` lands the staged sales,
  * records the structure (scopes, clocks, which aggregate is which bucket, running total or
  * all-time total) and the dictionaries, and marks each aggregate to encode. Before a marked
- * aggregate changes (a sale, a merge, a compaction), it calls `capture`, which encodes it first;
+ * aggregate changes (a sale, a merge, a compaction), it calls `capture`, which copies it first;
  * `step` encodes the rest in order. Aggregates created after `begin` (new buckets, new scopes)
  * are not in the plan, and ones dropped after it (expired buckets) are left intact, so every
  * figure encoded is the figure at `begin`, which is what `appliedThrough` at `begin` covers.
@@ -118,6 +118,8 @@ export class SnapshotWriter {
   /** The aggregates this checkpoint encodes. */
   readonly #plan: Aggregate[] = [];
   readonly #parts: (Float64Array | undefined)[] = [];
+  /** Copies of planned aggregates that changed before their turn to be encoded. */
+  readonly #copies: (Aggregate | undefined)[] = [];
   /** Every aggregate of the structure: a plan index, or where an earlier object holds it. */
   readonly #where: (number | StoredPart)[] = [];
   readonly #structure: {
@@ -201,15 +203,28 @@ export class SnapshotWriter {
     const until = performance.now() + budgetMs;
     while (this.#cursor < this.#plan.length) {
       const i = this.#cursor++;
-      if (this.#parts[i] === undefined) this.#encode(i);
-      if ((this.#cursor & 15) === 0 && performance.now() >= until) break;
+      const copy = this.#copies[i];
+      if (copy === undefined) {
+        this.#plan[i]!.pendingSnapshot = undefined;
+        this.#parts[i] = encodeAggregate(this.#plan[i]!);
+      } else {
+        this.#parts[i] = encodeAggregate(copy);
+        this.#copies[i] = undefined;
+      }
+      // After every aggregate: one may hold tens of thousands of rows (a day's running total).
+      if (performance.now() >= until) break;
     }
     return this.#cursor >= this.#plan.length;
   }
 
-  /** Encodes one marked aggregate now, before it changes (called by Aggregate). */
+  /**
+   * Keeps a copy of a marked aggregate about to change (called by Aggregate), encoded in turn:
+   * the aggregates a tick changes are the ones a checkpoint writes (open buckets, running
+   * totals), so encoding them here would do most of the encoding inside that one tick.
+   */
   capture(agg: Aggregate): void {
-    this.#encode(agg.snapshotSlot);
+    agg.pendingSnapshot = undefined;
+    this.#copies[agg.snapshotSlot] = agg.copy();
   }
 
   /** Unmarks whatever is not encoded yet (a checkpoint given up): nothing calls back any more. */
@@ -306,12 +321,6 @@ export class SnapshotWriter {
       garbage -= dropped.size - dropped.live;
     }
     return new Set(kept.map((o) => o.name));
-  }
-
-  #encode(i: number): void {
-    const agg = this.#plan[i]!;
-    agg.pendingSnapshot = undefined;
-    this.#parts[i] = encodeAggregate(agg);
   }
 }
 

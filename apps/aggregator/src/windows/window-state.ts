@@ -62,27 +62,50 @@ export class WindowState {
   }
 
   /**
-   * Lands the pending sales in the windows: each pending slot is merged once into its bucket of
+   * Lands every staged sale in the windows: each staged slot is merged once into its bucket of
    * every window (and that window's running total when the bucket is live) and into `all`.
-   * Called before the clock moves and before any read, so the figures are exactly those of
-   * applying each sale on arrival; the clock has not moved in between.
+   * Called before any read and before a snapshot, so the figures are exactly those of applying
+   * each sale on arrival.
+   *
+   * Landing may come after the clock moved past the slot: it gives the same figures, since
+   * RollingWindow.add puts a bucket that is live at the window's clock into the running total
+   * and refuses one that already left (which adding first and expiring after would also give).
    */
   flush(): void {
-    if (this.#pending.size === 0) return;
+    this.land(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Lands staged slots before `beforeSlot` (by default the clock's slot, which still gathers
+   * sales) for about `budgetMs`; true when none of them is left. The service lands a little
+   * after each batch, so the landing of a busy second is spread over the next one instead of
+   * stopping the aggregator once a second.
+   */
+  land(budgetMs: number, beforeSlot: number = Math.floor(this.nowMs / this.slotMs)): boolean {
+    if (this.#pending.size === 0) return true;
+    const until = budgetMs === Number.POSITIVE_INFINITY ? budgetMs : performance.now() + budgetMs;
     for (const [scopeId, slots] of this.#pending) {
       const scope = this.scope(scopeId);
       for (const [slot, agg] of slots) {
+        if (slot >= beforeSlot) continue;
         scope.all.merge(agg, 1);
+        if (slot !== LATE) {
+          const occurredMs = slot * this.slotMs;
+          for (const window of scope.windows) {
+            window.add(agg, Math.floor(occurredMs / window.spec.bucketMs));
+          }
+        }
+        slots.delete(slot);
+        agg.clear();
         this.#spare.push(agg);
-        if (slot === LATE) continue;
-        const occurredMs = slot * this.slotMs;
-        for (const window of scope.windows) {
-          window.add(agg, Math.floor(occurredMs / window.spec.bucketMs));
+        if (performance.now() >= until) {
+          if (slots.size === 0) this.#pending.delete(scopeId);
+          return false;
         }
       }
+      if (slots.size === 0) this.#pending.delete(scopeId);
     }
-    this.#pending.clear();
-    for (const agg of this.#spare) agg.clear();
+    return true;
   }
 
   #pend(scopeId: string, slot: number): Aggregate {
@@ -100,11 +123,15 @@ export class WindowState {
     return agg;
   }
 
-  /** Moves every window's clock to `nowMs` (never backwards). */
+  /**
+   * Moves every window's clock to `nowMs` (never backwards); staged sales stay staged (see
+   * flush). Within the same slot no window moves: every bucket width is a multiple of the slot.
+   */
   advance(nowMs: number): void {
     if (nowMs <= this.nowMs) return;
-    this.flush();
+    const moved = Math.floor(nowMs / this.slotMs) !== Math.floor(this.nowMs / this.slotMs);
     this.nowMs = nowMs;
+    if (!moved) return;
     for (const scope of this.#scopes.values()) {
       for (const window of scope.windows) window.advance(nowMs);
     }
@@ -133,6 +160,11 @@ export class WindowState {
   /** Entries held across every bucket and total: the measure of memory. */
   get keyCount(): number {
     this.flush();
+    return this.landedKeyCount;
+  }
+
+  /** keyCount without landing the staged sales first (a metric, read every second). */
+  get landedKeyCount(): number {
     let n = 0;
     for (const scope of this.#scopes.values()) {
       n += scope.all.keyCount;
