@@ -145,16 +145,23 @@ export class ClickHouseClient {
   }
 
   /**
-   * Inserts a block of rows. `dedupToken` makes a retry of the identical block a no-op: the
-   * server (and chdb) remember recent tokens per table (non_replicated_deduplication_window).
+   * Inserts a block of rows: objects, or JSONEachRow text. `dedupToken` makes a retry of the
+   * identical block a no-op: the server (and chdb) remember recent tokens per table
+   * (non_replicated_deduplication_window).
    */
-  async insert(table: string, rows: readonly object[], dedupToken?: string): Promise<void> {
-    await this.raw.insert({
-      table,
-      values: rows as object[],
-      format: 'JSONEachRow',
-      clickhouse_settings: dedupToken === undefined ? {} : { insert_deduplication_token: dedupToken },
-    });
+  async insert(table: string, rows: readonly object[] | string, dedupToken?: string): Promise<void> {
+    const clickhouse_settings = dedupToken === undefined ? {} : { insert_deduplication_token: dedupToken };
+    if (typeof rows === 'string') {
+      // Rows already encoded as JSONEachRow text (one object per line): sent as the data part of
+      // the INSERT statement, so nothing is encoded now. The flusher encodes each batch as it
+      // comes in, so a block is never serialized in one long stop of the event loop.
+      await this.raw.command({
+        query: `INSERT INTO ${table} FORMAT JSONEachRow\n${rows}`,
+        clickhouse_settings,
+      });
+      return;
+    }
+    await this.raw.insert({ table, values: rows as object[], format: 'JSONEachRow', clickhouse_settings });
   }
 
   async ping(): Promise<boolean> {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { ClickHouseClient } from '@tally/clickhouse';
 import type { Logger } from 'pino';
 import type { Durable, FoldedBatch, FoldedBatchSink } from '../pipeline/folded-batch.js';
-import { type SaleLineRow, saleLineRows } from './sale-line-rows.js';
+import { saleLineRows } from './sale-line-rows.js';
 
 /**
  * The ClickHouse flush: folded batches → blocks of `sale_lines` rows → one INSERT per block →
@@ -46,8 +46,21 @@ export interface FlushMetrics {
   failed(): void;
 }
 
+/**
+ * A block being filled: its rows are encoded as they arrive (JSONEachRow text, the deduplication
+ * token's hash, the rollup cells they touch), so writing it serializes nothing at once.
+ */
 interface Block {
-  readonly rows: SaleLineRow[];
+  /** The rows as JSONEachRow lines, a string per batch. */
+  readonly text: string[];
+  rows: number;
+  /** Hash of every row's (stream_seq, sale_id, line_no), in order: the deduplication token. */
+  readonly hash: Hash;
+  firstSeq: number;
+  lastSeq: number;
+  /** Rollup cells touched: branch → minutes (`YYYY-MM-DD hh:mm:00`). */
+  readonly cells: Map<string, Set<string>>;
+  token: string | undefined;
   readonly batches: FoldedBatch[];
   messages: number;
   readonly done: Deferred;
@@ -81,7 +94,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     while (this.#open !== undefined && this.isFull(this.#open)) await this.changed();
     this.#open ??= this.newBlock();
     const block = this.#open;
-    for (const streamed of batch.sales) block.rows.push(...saleLineRows(streamed));
+    block.text.push(encodeRows(block, batch));
     block.batches.push(batch);
     block.messages += batch.messages.length;
     if (this.options.fault?.point === 'with-buffer') this.maybeKill(batch.messages.length > 0);
@@ -111,11 +124,23 @@ export class ClickHouseFlusher implements FoldedBatchSink {
   }
 
   private isFull(block: Block): boolean {
-    return block.rows.length >= this.options.maxRows || block.messages >= this.options.maxMessages;
+    return block.rows >= this.options.maxRows || block.messages >= this.options.maxMessages;
   }
 
   private newBlock(): Block {
-    return { rows: [], batches: [], messages: 0, done: deferred(), startedAt: Date.now() };
+    return {
+      text: [],
+      rows: 0,
+      hash: createHash('sha256'),
+      firstSeq: 0,
+      lastSeq: 0,
+      cells: new Map(),
+      token: undefined,
+      batches: [],
+      messages: 0,
+      done: deferred(),
+      startedAt: Date.now(),
+    };
   }
 
   private changed(): Promise<void> {
@@ -152,15 +177,16 @@ export class ClickHouseFlusher implements FoldedBatchSink {
   }
 
   private async writeUntilStored(block: Block): Promise<void> {
-    if (block.rows.length === 0) return;
+    if (block.rows === 0) return;
     const token = blockToken(block);
+    const text = block.text.join('');
     let waitMs = this.options.retryMinMs;
     for (;;) {
       const started = performance.now();
       try {
-        await this.client.insert('sale_lines', block.rows, token);
-        await this.refreshRollup(block.rows);
-        this.metrics.flushed(block.rows.length, (performance.now() - started) / 1000);
+        await this.client.insert('sale_lines', text, token);
+        await this.refreshRollup(block.cells);
+        this.metrics.flushed(block.rows, (performance.now() - started) / 1000);
         this.#stored++;
         if (this.options.fault?.point === 'after-insert') this.maybeKill(true);
         return;
@@ -168,7 +194,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
         this.metrics.failed();
         if (this.#closing) throw error;
         this.logger.warn(
-          { err: (error as Error).message, rows: block.rows.length, token, waitMs },
+          { err: (error as Error).message, rows: block.rows, token, waitMs },
           'ClickHouse flush failed; retrying the identical block',
         );
         for (const batch of block.batches) for (const m of batch.messages) m.working();
@@ -182,24 +208,19 @@ export class ClickHouseFlusher implements FoldedBatchSink {
    * Rewrites the rollup cells (branch × minute) the rows touched with their absolute totals over
    * every deduplicated raw row: idempotent, so a replay changes nothing.
    */
-  private async refreshRollup(rows: readonly SaleLineRow[]): Promise<void> {
-    const branches = new Set<string>();
-    const cells = new Set<string>();
+  private async refreshRollup(touched: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
     let min = '9999';
     let max = '0000';
-    for (const row of rows) {
-      const minute = `${row.occurred_at.slice(0, 16)}:00`;
-      branches.add(row.branch_id);
-      cells.add(`${row.branch_id}\u0000${minute}`);
-      if (minute < min) min = minute;
-      if (minute > max) max = minute;
-    }
     const [cellBranches, cellMinutes] = [[] as string[], [] as string[]];
-    for (const cell of cells) {
-      const [branch, minute] = cell.split('\u0000') as [string, string];
-      cellBranches.push(branch);
-      cellMinutes.push(minute);
+    for (const [branch, minutes] of touched) {
+      for (const minute of minutes) {
+        cellBranches.push(branch);
+        cellMinutes.push(minute);
+        if (minute < min) min = minute;
+        if (minute > max) max = minute;
+      }
     }
+    const branches = [...touched.keys()];
     this.#lastVersion = Math.max(Date.now(), this.#lastVersion + 1);
     await this.client.command(
       `INSERT INTO sales_minute
@@ -215,7 +236,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
        GROUP BY minute, branch_id, category, product_id`,
       {
         version: this.#lastVersion,
-        branches: [...branches],
+        branches,
         min,
         max,
         cellBranches,
@@ -243,11 +264,35 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-/** The same block always gets the same token: its sales' stream sequences and row keys. */
+/**
+ * A batch's rows as JSONEachRow lines; the block's token hash, sequence range and rollup cells
+ * take them in as well.
+ */
+function encodeRows(block: Block, batch: FoldedBatch): string {
+  let text = '';
+  for (const streamed of batch.sales) {
+    for (const row of saleLineRows(streamed)) {
+      text += `${JSON.stringify(row)}\n`;
+      block.hash.update(`${row.stream_seq}/${row.sale_id}/${row.line_no};`);
+      if (block.rows === 0) block.firstSeq = row.stream_seq;
+      block.lastSeq = row.stream_seq;
+      block.rows++;
+      let minutes = block.cells.get(row.branch_id);
+      if (minutes === undefined) {
+        minutes = new Set();
+        block.cells.set(row.branch_id, minutes);
+      }
+      minutes.add(`${row.occurred_at.slice(0, 16)}:00`);
+    }
+  }
+  return text;
+}
+
+/**
+ * The same block always gets the same token: its sales' stream sequences and row keys. Taken
+ * once per block (a retry reuses it: the hash cannot be read twice).
+ */
 function blockToken(block: Block): string {
-  const hash = createHash('sha256');
-  for (const row of block.rows) hash.update(`${row.stream_seq}/${row.sale_id}/${row.line_no};`);
-  const first = block.rows[0]!.stream_seq;
-  const last = block.rows.at(-1)!.stream_seq;
-  return `sale_lines-${first}-${last}-${block.rows.length}-${hash.digest('hex').slice(0, 16)}`;
+  block.token ??= `sale_lines-${block.firstSeq}-${block.lastSeq}-${block.rows}-${block.hash.digest('hex').slice(0, 16)}`;
+  return block.token;
 }

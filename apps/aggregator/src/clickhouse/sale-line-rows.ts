@@ -1,4 +1,4 @@
-import type { StreamedSale } from '@tally/contracts';
+import { type StreamedSale, timestampMs } from '@tally/contracts';
 
 /** One row of `sale_lines` (clickhouse/migrations/0001), as JSONEachRow. */
 export interface SaleLineRow {
@@ -70,5 +70,8 @@ export function saleLineRows({ sale, streamSeq }: StreamedSale): SaleLineRow[] {
 
 /** RFC 3339 (any offset) → `YYYY-MM-DD hh:mm:ss.sss` in UTC, what DateTime64(3, 'UTC') parses. */
 export function clickHouseTime(rfc3339: string): string {
-  return new Date(Date.parse(rfc3339)).toISOString().replace('T', ' ').replace('Z', '');
+  // Already UTC with milliseconds (every receivedAt ingest stamps): no Date round trip.
+  const utc = rfc3339.length === 24 && rfc3339.charCodeAt(23) === 90 && rfc3339.charCodeAt(19) === 46;
+  const iso = utc ? rfc3339 : new Date(timestampMs(rfc3339)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
