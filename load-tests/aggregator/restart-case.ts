@@ -6,9 +6,16 @@ import { NatsFixture, TEST_NATS_URL } from '@tally/testing';
 import { pino } from 'pino';
 import { CheckpointRepository } from '../../apps/aggregator/src/checkpoint/checkpoint.repository.js';
 import { AggregatorMetrics } from '../../apps/aggregator/src/metrics/aggregator.metrics.js';
-import { SalesFolder } from '../../apps/aggregator/src/pipeline/sales-folder.js';
+import { LAND_SLICE_MS, SalesFolder } from '../../apps/aggregator/src/pipeline/sales-folder.js';
 import { replayStream } from '../../apps/aggregator/src/pipeline/stream-replay.js';
-import { decodeSnapshot, encodeSnapshot } from '../../apps/aggregator/src/windows/snapshot.codec.js';
+import { contributionOf } from '../../apps/aggregator/src/windows/sale-contribution.js';
+import {
+  DEFAULT_MAX_GARBAGE,
+  decodeSnapshot,
+  encodeSnapshot,
+  SnapshotLedger,
+  SnapshotWriter,
+} from '../../apps/aggregator/src/windows/snapshot.codec.js';
 import { layoutFingerprint, type WindowLayout } from '../../apps/aggregator/src/windows/window-spec.js';
 import type { WindowState } from '../../apps/aggregator/src/windows/window-state.js';
 import { round } from '../common/bench-math.js';
@@ -92,16 +99,25 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
   };
   log(`restart: ${keyCount} keys, heap ${line.heap_used_mib} MiB, rss ${line.rss_mib} MiB`);
 
-  // Checkpoint side: what AggregatorService.checkpoint() does (encodeSnapshot), then the store.
+  // Checkpoint side: what AggregatorService.checkpoint() does (SnapshotWriter with the
+  // process's ledger), then the store: a first, full checkpoint; then one checkpoint interval of
+  // sales and the next checkpoint, which writes only what changed.
+  const ledger = new SnapshotLedger(DEFAULT_MAX_GARBAGE);
   let t = performance.now();
+  let first: SnapshotWriter | undefined;
   let bytes: Uint8Array[] | undefined;
   try {
-    bytes = encodeSnapshot(state);
+    first = SnapshotWriter.begin(state, ledger);
+    first.step(Number.POSITIVE_INFINITY);
+    first.release();
+    bytes = first.chunks();
   } catch (error) {
     line.serialize_error = `${(error as Error).name}: ${(error as Error).message}`;
   }
   line.encode_snapshot_s = round((performance.now() - t) / 1000, 3);
-  log(`restart: encodeSnapshot ${line.encode_snapshot_s} s${bytes === undefined ? ' (failed)' : ''}`);
+  log(
+    `restart: full snapshot encoded in ${line.encode_snapshot_s} s${bytes === undefined ? ' (failed)' : ''}`,
+  );
 
   const nc = await connect({ servers: process.env.NATS_URL ?? TEST_NATS_URL });
   const bucket = `${names.stream}_bench`;
@@ -110,20 +126,52 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
     let folder: SalesFolder;
     const metrics = new AggregatorMetrics();
     const logger = pino({ level: 'silent' });
-    if (bytes !== undefined) {
+    if (bytes !== undefined && first !== undefined) {
       const size = bytes.reduce((n, chunk) => n + chunk.length, 0);
       line.snapshot_bytes = size;
       line.snapshot_mib = mib(size);
       const repository = await CheckpointRepository.open(nc, bucket);
+      const pointer = (seq: number) => ({
+        seq,
+        layout: layoutFingerprint(layout),
+        takenAt: new Date().toISOString(),
+        instanceId: 'bench',
+      });
       t = performance.now();
-      await repository.save(
-        CONSUMER,
-        0,
-        { seq: 0, layout: layoutFingerprint(layout), takenAt: new Date().toISOString(), instanceId: 'bench' },
-        bytes,
-      );
+      const saved = await repository.save(CONSUMER, 0, pointer(0), bytes);
+      first.commit(saved.pointer.object);
       line.store_s = round((performance.now() - t) / 1000, 3);
       log(`restart: ${line.snapshot_mib} MiB stored in ${line.store_s} s`);
+      bytes = undefined;
+
+      // One checkpoint interval later: what the next checkpoint writes.
+      const interval = intervalSales(options, built.nowMs, options.seed + 2);
+      for (const sale of interval) {
+        state.advance(Date.parse(sale.receivedAt));
+        state.apply(contributionOf(sale));
+        state.land(LAND_SLICE_MS);
+      }
+      t = performance.now();
+      const next = SnapshotWriter.begin(state, ledger);
+      next.step(Number.POSITIVE_INFINITY);
+      next.release();
+      const nextBytes = next.chunks();
+      line.incremental_encode_s = round((performance.now() - t) / 1000, 3);
+      const written = nextBytes.reduce((n, chunk) => n + chunk.length, 0);
+      line.incremental_sales = interval.length;
+      line.incremental_bytes = written;
+      line.incremental_mib = mib(written);
+      line.incremental_share = round(written / size, 4);
+      line.incremental_aggregates = { written: next.encoding, referred: next.referring };
+      t = performance.now();
+      const second = await repository.save(CONSUMER, saved.revision, pointer(1), nextBytes, next.references);
+      next.commit(second.pointer.object);
+      line.incremental_store_s = round((performance.now() - t) / 1000, 3);
+      line.stored_objects = 1 + second.pointer.references.length;
+      log(
+        `restart: the next checkpoint (${interval.length} sales later) wrote ${line.incremental_mib} MiB ` +
+          `(${round((written / size) * 100, 2)} % of the full one) in ${line.incremental_encode_s} s + ${line.incremental_store_s} s`,
+      );
 
       // What a restarted instance does (AggregatorService.restore): load, decodeSnapshot. The
       // built state and the encoded bytes go first.
@@ -151,12 +199,10 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
 
     // Replay: one checkpoint interval of sales, published as ingest would (not timed), then
     // read back and folded exactly as AggregatorService.start() does after a restore.
-    const sales = replaySales(options, built.nowMs);
+    const sales = intervalSales(options, built.nowMs + options.checkpointIntervalS * 1000, options.seed + 1);
     const messages = await publish(js, names, sales, options.replayPerMessage);
     t = performance.now();
-    const replayed = await replayStream(js, names.stream, salesSubjects(names), 1, (m) =>
-      folder.fold(m, 'replayed'),
-    );
+    const replayed = await replayStream(js, names.stream, salesSubjects(names), 1, (m) => folder.replay(m));
     folder.tick(built.nowMs + options.checkpointIntervalS * 1000);
     const replayS = (performance.now() - t) / 1000;
     line.replay_sales = sales.length;
@@ -191,7 +237,7 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
   return line;
 }
 
-/** What AggregatorService.restore() does: load the pointer and the object, decodeSnapshot; seconds on `line`. */
+/** What AggregatorService.restore() does: load the pointer and the objects, decodeSnapshot; seconds on `line`. */
 async function restore(
   repository: CheckpointRepository,
   layout: WindowLayout,
@@ -200,16 +246,18 @@ async function restore(
   let t = performance.now();
   const loaded = await repository.load(CONSUMER);
   line.load_s = round((performance.now() - t) / 1000, 3);
-  if (loaded?.snapshot === undefined) throw new Error('the stored checkpoint could not be loaded');
+  if (loaded?.snapshot === undefined || loaded.earlier === undefined)
+    throw new Error('the stored checkpoint could not be loaded');
+  line.loaded_bytes = [loaded.snapshot, ...loaded.earlier.values()].reduce((n, b) => n + b.length, 0);
   t = performance.now();
-  const restored = decodeSnapshot(loaded.snapshot, layout);
+  const restored = decodeSnapshot(loaded.snapshot, layout, loaded.earlier);
   line.decode_snapshot_s = round((performance.now() - t) / 1000, 3);
   return restored;
 }
 
-/** checkpointInterval × rate sales after the snapshot's clock, received 0–2 s after they happened. */
-function replaySales(options: BenchOptions, fromMs: number): Sale[] {
-  const generator = new SaleGenerator(options.seed + 1);
+/** checkpointInterval × rate sales from `fromMs` on, received 0–2 s after they happened. */
+function intervalSales(options: BenchOptions, fromMs: number, seed: number): Sale[] {
+  const generator = new SaleGenerator(seed);
   const n = Math.round(options.checkpointIntervalS * options.restartRate);
   const stepMs = 1000 / options.restartRate;
   const sales: Sale[] = [];

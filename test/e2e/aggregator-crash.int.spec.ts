@@ -179,6 +179,11 @@ describe('the aggregator process killed with SIGKILL under load', () => {
     }
     expect(kills.filter((k) => k.mode === 'serving' && k.appliedAtKill > 0).length).toBeGreaterThanOrEqual(2);
     const metrics = await (await fetch(`${childUrl}/metrics`)).text();
+    // Its checkpoints were incremental: the last one referred to aggregates stored by earlier ones.
+    const referred = Number(
+      metrics.match(/^tally_aggregator_checkpoint_aggregates\{part="referred"\} (\d+)/m)?.[1] ?? 0,
+    );
+    expect(referred).toBeGreaterThan(0);
     console.info(
       `aggregator-crash: ${expected.sales} sales, ${lastSeq} messages; kills at applied seq ${kills.map((k) => `${k.mode}:${k.appliedAtKill}`).join(', ')}; ` +
         `last child: ${metrics.match(/^tally_aggregator_messages_total\{outcome="skipped"\} \d+/m)?.[0] ?? 'no skips'}, ` +

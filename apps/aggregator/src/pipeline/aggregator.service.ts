@@ -22,8 +22,6 @@ import { replayStream } from './stream-replay.js';
 
 /** Longest stretch a checkpoint encodes before letting folding and requests run. */
 const SNAPSHOT_SLICE_MS = 5;
-/** How long landing staged sales may take after each batch and tick (see WindowState.land). */
-const LAND_SLICE_MS = 3;
 
 /**
  * The aggregator's life, top to bottom:
@@ -90,7 +88,7 @@ export class AggregatorService {
       this.config.names.stream,
       this.config.filterSubject,
       fromSeq,
-      (message) => folder.fold(message, 'replayed'),
+      (message) => folder.replay(message),
     );
     this.assertNotStopping();
     folder.tick(Date.now());
@@ -110,7 +108,7 @@ export class AggregatorService {
     this.#loop = this.run(source);
     this.every(this.config.tickMs, () => {
       folder.tick(Date.now());
-      folder.windows.land(LAND_SLICE_MS);
+      folder.land();
     });
     this.every(
       this.config.checkpoint.intervalMs,
@@ -158,7 +156,7 @@ export class AggregatorService {
         const now = Date.now();
         folder.tick(now);
         const sales = messages.flatMap((m) => folder.fold(m, 'applied', now));
-        folder.windows.land(LAND_SLICE_MS);
+        folder.land();
         if (this.sinks.length === 0) {
           for (const message of messages) message.ack();
         } else {

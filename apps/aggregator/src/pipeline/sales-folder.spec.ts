@@ -38,6 +38,32 @@ const sale = (saleId: string): Sale =>
   makeStreamSale({ saleId, occurredAt: new Date(NOW - 1000).toISOString() }, NOW);
 
 describe('SalesFolder', () => {
+  it('a long replay lands what it staged every 1,000 messages, with the clock standing still', () => {
+    const { folder: f } = folder();
+    for (let seq = 1; seq <= 999; seq++) f.replay(message(seq, encodeEnvelope([sale(`r${seq}`)])));
+    expect(f.windows.landedKeyCount).toBe(0);
+    f.replay(message(1000, encodeEnvelope([sale('r1000')])));
+    expect(f.windows.landedKeyCount).toBeGreaterThan(0);
+    expect(f.windows.view('all')!.sales).toBe(1000);
+    expect(f.appliedThrough).toBe(1000);
+  });
+
+  it('lands staged seconds once they are over, a slice at a time, and everything before a read', () => {
+    const { folder: f } = folder();
+    f.fold(message(1, encodeEnvelope([sale('s1')])), 'applied', NOW);
+    // The sale's second (NOW - 1 s) is over at NOW: land() takes it.
+    f.land();
+    expect(f.windows.landedKeyCount).toBeGreaterThan(0);
+    const current = makeStreamSale({ saleId: 's2', occurredAt: new Date(NOW).toISOString() }, NOW);
+    const before = f.windows.landedKeyCount;
+    f.fold(message(2, encodeEnvelope([current])), 'applied', NOW);
+    // Its second is the clock's, still gathering sales: it stays staged...
+    f.land();
+    expect(f.windows.landedKeyCount).toBe(before);
+    // ...until a read, which lands everything first.
+    expect(f.windows.view('1m')!.sales).toBe(2);
+  });
+
   it('folds each message once: a sequence at or below the applied one is a redelivery and is skipped', async () => {
     const { folder: f, metrics } = folder();
     const m1 = message(1, encodeEnvelope([sale('s1'), sale('s2')]));

@@ -5,6 +5,11 @@ import type { AggregatorMetrics } from '../metrics/aggregator.metrics.js';
 import { contributionOf } from '../windows/sale-contribution.js';
 import type { WindowState } from '../windows/window-state.js';
 
+/** How long one landing of staged sales may take (after each batch and tick). */
+export const LAND_SLICE_MS = 3;
+/** Replayed messages between two landings of everything staged. */
+const REPLAY_LAND_EVERY = 1000;
+
 /**
  * Folds stream messages into the window state exactly once, by stream sequence.
  *
@@ -19,6 +24,7 @@ export class SalesFolder {
   appliedThrough: number;
   /** Bumped whenever the figures change: lets the live stream skip unchanged pushes cheaply. */
   version = 0;
+  #replayed = 0;
 
   constructor(
     private state: WindowState,
@@ -64,6 +70,25 @@ export class SalesFolder {
     this.metrics.messages.inc({ outcome });
     this.advanceTo(message.seq);
     return sales;
+  }
+
+  /**
+   * Folds a message read back from the stream at start-up. The clock stands still meanwhile, so
+   * everything staged is landed every REPLAY_LAND_EVERY messages: a long replay holds a bounded
+   * number of staged seconds.
+   */
+  replay(message: InboundMessage): StreamedSale[] {
+    const sales = this.fold(message, 'replayed');
+    if (++this.#replayed % REPLAY_LAND_EVERY === 0) this.state.flush();
+    return sales;
+  }
+
+  /**
+   * Lands staged sales for at most LAND_SLICE_MS (see WindowState.land): the service calls it
+   * after each batch and tick, so a busy second is landed in slices during the next one.
+   */
+  land(): void {
+    this.state.land(LAND_SLICE_MS);
   }
 
   /** Moves the windows' clock; figures change when a bucket enters or leaves a window. */

@@ -78,6 +78,13 @@ export function encodeSnapshot(state: WindowState): Uint8Array[] {
 }
 
 /**
+ * The app's garbage bound: a restart loads at most 1.25 times the state. Each checkpoint leaves
+ * behind mostly whole objects of stale running totals (deleted for free); what it costs is
+ * writing again the few live buckets of the emptiest objects.
+ */
+export const DEFAULT_MAX_GARBAGE = 0.25;
+
+/**
  * What the checkpoints of one process have stored: the body size (float64s) of each object that
  * aggregates may still be `saved` in. The garbage bound: the objects a checkpoint refers to
  * hold at most `1 + maxGarbage` times the figures it needs from them; beyond that, the parts of
@@ -85,7 +92,7 @@ export function encodeSnapshot(state: WindowState): Uint8Array[] {
  */
 export class SnapshotLedger {
   readonly objects = new Map<string, number>();
-  constructor(readonly maxGarbage = 1) {}
+  constructor(readonly maxGarbage = DEFAULT_MAX_GARBAGE) {}
 
   /** Body bytes of the objects the newest checkpoint needs. */
   get storedBytes(): number {

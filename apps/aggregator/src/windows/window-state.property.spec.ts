@@ -526,7 +526,7 @@ describe('WindowState against a brute-force oracle', () => {
             writer.release();
             const name = `ckpt-${n}`;
             const chunks = writer.chunks();
-            const bytes = concat(chunks);
+            const bytes = Buffer.concat(chunks);
             expect(snapshotReferences(bytes)).toEqual(writer.references);
             store.set(name, bytes);
             writer.commit(name);
@@ -570,14 +570,4 @@ function neededFloats(newest: Uint8Array): number {
     }
   }
   return n;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of chunks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
 }

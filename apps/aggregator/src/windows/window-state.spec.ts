@@ -540,13 +540,7 @@ describe('snapshots', () => {
     during?.();
     writer.step(Number.POSITIVE_INFINITY);
     writer.release();
-    const chunks = writer.chunks();
-    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
+    const bytes = Buffer.concat(writer.chunks());
     store.set(name, bytes);
     writer.commit(name);
     for (const key of [...store.keys()])
