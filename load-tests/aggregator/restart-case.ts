@@ -141,8 +141,10 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       const saved = await repository.save(CONSUMER, 0, pointer(0), bytes);
       first.commit(saved.pointer.object);
       line.store_s = round((performance.now() - t) / 1000, 3);
-      log(`restart: ${line.snapshot_mib} MiB stored in ${line.store_s} s`);
+      line.stored_mib = mib(saved.pointer.bytes);
+      log(`restart: ${line.snapshot_mib} MiB stored as ${line.stored_mib} MiB (zstd) in ${line.store_s} s`);
       bytes = undefined;
+      first = undefined;
 
       // One checkpoint interval later: what the next checkpoint writes.
       const interval = intervalSales(options, built.nowMs, options.seed + 2);
@@ -167,9 +169,10 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       const second = await repository.save(CONSUMER, saved.revision, pointer(1), nextBytes, next.references);
       next.commit(second.pointer.object);
       line.incremental_store_s = round((performance.now() - t) / 1000, 3);
+      line.incremental_stored_mib = mib(second.pointer.bytes);
       line.stored_objects = 1 + second.pointer.references.length;
       log(
-        `restart: the next checkpoint (${interval.length} sales later) wrote ${line.incremental_mib} MiB ` +
+        `restart: the next checkpoint (${interval.length} sales later) wrote ${line.incremental_mib} MiB, ${line.incremental_stored_mib} MiB compressed ` +
           `(${round((written / size) * 100, 2)} % of the full one) in ${line.incremental_encode_s} s + ${line.incremental_store_s} s`,
       );
 
@@ -248,7 +251,9 @@ async function restore(
   line.load_s = round((performance.now() - t) / 1000, 3);
   if (loaded?.snapshot === undefined || loaded.earlier === undefined)
     throw new Error('the stored checkpoint could not be loaded');
-  line.loaded_bytes = [loaded.snapshot, ...loaded.earlier.values()].reduce((n, b) => n + b.length, 0);
+  line.loaded_raw_bytes = [loaded.snapshot, ...loaded.earlier.values()].reduce((n, b) => n + b.length, 0);
+  line.loaded_parts =
+    'load_s: the pointer, then every object read and decompressed (zstd frames on the thread pool)';
   t = performance.now();
   const restored = decodeSnapshot(loaded.snapshot, layout, loaded.earlier);
   line.decode_snapshot_s = round((performance.now() - t) / 1000, 3);

@@ -68,7 +68,7 @@ describe('checkpoints in the NATS object store', () => {
   it('incremental checkpoints write what changed, keep exactly the objects the newest needs, and load back to the same figures', async () => {
     const consumer = 'agg';
     const state = new WindowState(LAYOUT, BASE);
-    const ledger = new SnapshotLedger();
+    const ledger = new SnapshotLedger(1);
     for (const branch of ['north', 'south', 'east', 'west']) sell(state, branch, BASE, 5);
 
     const first = await checkpoint(consumer, state, ledger, 0, 20);
@@ -96,7 +96,7 @@ describe('checkpoints in the NATS object store', () => {
   it('a snapshot whose earlier object is gone loads as missing, not as other figures', async () => {
     const consumer = 'gone';
     const state = new WindowState(LAYOUT, BASE);
-    const ledger = new SnapshotLedger();
+    const ledger = new SnapshotLedger(1);
     for (const branch of ['north', 'south']) sell(state, branch, BASE, 3);
     const first = await checkpoint(consumer, state, ledger, 0, 6);
     sell(state, 'north', BASE + 5_000, 1);
@@ -114,7 +114,7 @@ describe('checkpoints in the NATS object store', () => {
     const state = new WindowState(LAYOUT, BASE);
     sell(state, 'north', BASE, 2);
     const other = await checkpoint('agg-eu', state, new SnapshotLedger(), 0, 2);
-    const ledger = new SnapshotLedger();
+    const ledger = new SnapshotLedger(1);
     const a = await checkpoint('agg2', state, ledger, 0, 2);
     sell(state, 'north', BASE + 3_600_000, 2);
     await checkpoint('agg2', state, ledger, a.revision, 4);

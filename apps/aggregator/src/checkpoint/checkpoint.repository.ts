@@ -1,6 +1,7 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm, setSha256Backend } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { compressSnapshot, decompressSnapshot } from './snapshot-compression.js';
 
 /**
  * Where the aggregator's checkpoints live, in NATS itself (no other store to run):
@@ -8,8 +9,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
  * - KV bucket `<bucket>`: per consumer, a small pointer `<consumer>.checkpoint` (the stream
  *   sequence the snapshot covers and the newest snapshot object's name) and a lease
  *   `<consumer>.lease` (which instance folds the consumer, until when).
- * - Object store `<bucket>_snapshots`: the snapshot objects, chunked, so a state of any size
- *   fits (a KV value is limited to the server's max payload, 1 MiB by default). Checkpoints are
+ * - Object store `<bucket>_snapshots`: the snapshot objects, zstd-compressed
+ *   (snapshot-compression.ts) and chunked, so a state of any size fits (a KV value is limited to
+ *   the server's max payload, 1 MiB by default). Checkpoints are
  *   incremental (see SnapshotWriter): the newest object may refer to parts of earlier ones,
  *   which are kept while it does (`references`).
  *
@@ -26,8 +28,10 @@ export interface CheckpointPointer {
   readonly object: string;
   readonly layout: string;
   readonly takenAt: string;
-  /** Bytes of the newest object: what this checkpoint wrote. */
+  /** Bytes of the newest object: what this checkpoint wrote (compressed). */
   readonly bytes: number;
+  /** The same before compression (see snapshot-compression.ts). */
+  readonly rawBytes: number;
   /** Earlier objects the newest refers to. */
   readonly references: readonly string[];
   readonly instanceId: string;
@@ -95,16 +99,16 @@ export class CheckpointRepository {
     const entry = await this.kv.get(pointerKey(consumer));
     if (entry === null || entry.operation !== 'PUT') return undefined;
     const pointer = JSON.parse(decoder.decode(entry.value)) as CheckpointPointer;
-    const snapshot = (await this.objects.getBlob(pointer.object)) ?? undefined;
-    let earlier: Map<string, Uint8Array> | undefined = new Map();
-    for (const name of pointer.references ?? []) {
-      const bytes = await this.objects.getBlob(name);
-      if (bytes === null) {
-        earlier = undefined;
-        break;
-      }
-      earlier.set(name, bytes);
-    }
+    // Every object at once: each is read and decompressed while the others arrive.
+    const read = async (name: string) => {
+      const stored = await this.objects.getBlob(name);
+      return stored === null ? undefined : await decompressSnapshot(stored);
+    };
+    const names = pointer.references ?? [];
+    const [snapshot, ...others] = await Promise.all([read(pointer.object), ...names.map(read)]);
+    const earlier = others.some((o) => o === undefined)
+      ? undefined
+      : new Map(names.map((name, i) => [name, others[i]!]));
     return { pointer, revision: entry.revision, snapshot, earlier };
   }
 
@@ -116,20 +120,22 @@ export class CheckpointRepository {
   async save(
     consumer: string,
     revision: number,
-    pointer: Omit<CheckpointPointer, 'object' | 'bytes' | 'references'>,
+    pointer: Omit<CheckpointPointer, 'object' | 'bytes' | 'rawBytes' | 'references'>,
     snapshot: Uint8Array | readonly Uint8Array[],
     references: readonly string[] = [],
     previousObject?: string,
   ): Promise<{ revision: number; pointer: CheckpointPointer }> {
     const object = `${objectPrefix(consumer)}${pointer.seq}-${Date.now()}`;
-    const chunks = snapshot instanceof Uint8Array ? [snapshot] : snapshot;
+    const raw = snapshot instanceof Uint8Array ? [snapshot] : snapshot;
+    const chunks = await compressSnapshot(raw);
     // Streamed chunk by chunk: the snapshot is never copied into one buffer on this side.
     await this.objects.put(
       { name: object, options: { max_chunk_size: SNAPSHOT_CHUNK_BYTES } },
       streamOf(chunks),
     );
     const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    const full: CheckpointPointer = { ...pointer, object, bytes, references: [...references] };
+    const rawBytes = raw.reduce((n, c) => n + c.length, 0);
+    const full: CheckpointPointer = { ...pointer, object, bytes, rawBytes, references: [...references] };
     const value = encoder.encode(JSON.stringify(full));
     let next: number;
     try {

@@ -52,13 +52,13 @@ export class AggregatorMetrics {
 
   readonly checkpointBytes = new Gauge({
     name: 'tally_aggregator_checkpoint_bytes',
-    help: 'Bytes the last checkpoint wrote (the aggregates changed since the one before; checkpoints are incremental)',
+    help: 'Bytes the last checkpoint wrote, compressed (the aggregates changed since the one before; checkpoints are incremental)',
     registers: [this.registry],
   });
 
   readonly checkpointStoredBytes = new Gauge({
     name: 'tally_aggregator_checkpoint_stored_bytes',
-    help: 'Body bytes of every snapshot object the last checkpoint needs (what a restart loads)',
+    help: 'Body bytes, before compression, of every snapshot object the last checkpoint needs (what a restart decodes)',
     registers: [this.registry],
   });
 

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contributionOf } from './sale-contribution.js';
 import {
+  DEFAULT_MAX_GARBAGE,
   decodeSnapshot,
   SnapshotLedger,
   SnapshotWriter,
@@ -481,7 +482,7 @@ describe('WindowState against a brute-force oracle', () => {
           minLength: 2,
           maxLength: 6,
         }),
-        fc.integer({ min: 0, max: 2 }),
+        fc.constantFrom(0, DEFAULT_MAX_GARBAGE, 1, 2),
         (scenario, checkpoints, maxGarbage) => {
           const c = concretize(scenario);
           recordCoverage(c);

@@ -552,7 +552,7 @@ describe('snapshots', () => {
 
   it('an incremental checkpoint writes only the aggregates changed since the last, and what changed while one was encoded is written by the next', () => {
     const state = busyState();
-    const ledger = new SnapshotLedger();
+    const ledger = new SnapshotLedger(1);
     const store = new Map<string, Uint8Array>();
     const first = checkpoint(state, ledger, store, 'one');
     expect(first.referring).toBe(0);
