@@ -138,7 +138,15 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
         instanceId: 'bench',
       });
       t = performance.now();
-      const saved = await repository.save(CONSUMER, 0, pointer(0), bytes);
+      const saved = await repository.save(
+        CONSUMER,
+        0,
+        pointer(0),
+        bytes,
+        [],
+        undefined,
+        first.companionChunks(),
+      );
       first.commit(saved.pointer.object);
       line.store_s = round((performance.now() - t) / 1000, 3);
       line.stored_mib = mib(saved.pointer.bytes);
@@ -157,7 +165,7 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       const next = SnapshotWriter.begin(state, ledger);
       next.step(Number.POSITIVE_INFINITY);
       next.release();
-      const nextBytes = next.chunks();
+      const nextBytes = [...next.chunks(), ...(next.companionChunks() ?? [])];
       line.incremental_encode_s = round((performance.now() - t) / 1000, 3);
       const written = nextBytes.reduce((n, chunk) => n + chunk.length, 0);
       line.incremental_sales = interval.length;
@@ -166,7 +174,15 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       line.incremental_share = round(written / size, 4);
       line.incremental_aggregates = { written: next.encoding, referred: next.referring };
       t = performance.now();
-      const second = await repository.save(CONSUMER, saved.revision, pointer(1), nextBytes, next.references);
+      const second = await repository.save(
+        CONSUMER,
+        saved.revision,
+        pointer(1),
+        next.chunks(),
+        next.references,
+        undefined,
+        next.companionChunks(),
+      );
       next.commit(second.pointer.object);
       line.incremental_store_s = round((performance.now() - t) / 1000, 3);
       line.incremental_stored_mib = mib(second.pointer.bytes);

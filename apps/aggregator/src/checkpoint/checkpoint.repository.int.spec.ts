@@ -5,7 +5,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { makeStreamSale, TEST_NATS_URL } from '@tally/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionOf } from '../windows/sale-contribution.js';
-import { decodeSnapshot, SnapshotLedger, SnapshotWriter, stateFigures } from '../windows/snapshot.codec.js';
+import {
+  COMPANION,
+  decodeSnapshot,
+  SnapshotLedger,
+  SnapshotWriter,
+  stateFigures,
+} from '../windows/snapshot.codec.js';
 import { layoutFingerprint, windowLayout } from '../windows/window-spec.js';
 import { WindowState } from '../windows/window-state.js';
 import { CheckpointRepository } from './checkpoint.repository.js';
@@ -59,6 +65,8 @@ async function checkpoint(
     { seq, layout: layoutFingerprint(LAYOUT), takenAt: new Date().toISOString(), instanceId: 'test' },
     writer.chunks(),
     writer.references,
+    undefined,
+    writer.companionChunks(),
   );
   writer.commit(saved.pointer.object);
   return { ...saved, written: writer.encoding, referred: writer.referring };
@@ -73,7 +81,11 @@ describe('checkpoints in the NATS object store', () => {
 
     const first = await checkpoint(consumer, state, ledger, 0, 20);
     expect(first.referred).toBe(0);
-    expect(await repository.objectNames(consumer)).toEqual([first.pointer.object]);
+    // The buckets in the object, the running and all-time totals in its companion.
+    expect(first.pointer.companion).toBe(`${first.pointer.object}.companion`);
+    expect((await repository.objectNames(consumer)).sort()).toEqual(
+      [first.pointer.object, first.pointer.companion].sort(),
+    );
 
     // Seconds later one branch sells: what the other branches hold is not written again.
     sell(state, 'north', BASE + 5_000, 3);
@@ -82,13 +94,14 @@ describe('checkpoints in the NATS object store', () => {
     expect(second.written).toBeLessThan(first.written);
     expect(second.pointer.bytes).toBeLessThan(first.pointer.bytes);
     expect(second.pointer.references).toEqual([first.pointer.object]);
+    // The first companion is gone: its totals went stale, the second's replace them.
     expect((await repository.objectNames(consumer)).sort()).toEqual(
-      [first.pointer.object, second.pointer.object].sort(),
+      [first.pointer.object, second.pointer.object, second.pointer.companion].sort(),
     );
 
     const loaded = await repository.load(consumer);
     expect(loaded?.pointer).toEqual(second.pointer);
-    expect([...(loaded?.earlier?.keys() ?? [])]).toEqual([first.pointer.object]);
+    expect([...(loaded?.earlier?.keys() ?? [])]).toEqual([first.pointer.object, COMPANION]);
     const restored = decodeSnapshot(loaded!.snapshot!, LAYOUT, loaded!.earlier);
     expect(stateFigures(restored)).toEqual(stateFigures(state));
   });
@@ -119,6 +132,8 @@ describe('checkpoints in the NATS object store', () => {
     sell(state, 'north', BASE + 3_600_000, 2);
     await checkpoint('agg2', state, ledger, a.revision, 4);
     await checkpoint('agg2', state, ledger, a.revision + 1, 4).catch(() => undefined);
-    expect(await repository.objectNames('agg-eu')).toEqual([other.pointer.object]);
+    expect((await repository.objectNames('agg-eu')).sort()).toEqual(
+      [other.pointer.object, other.pointer.companion].sort(),
+    );
   });
 });

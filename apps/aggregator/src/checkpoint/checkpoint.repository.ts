@@ -1,7 +1,11 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm, setSha256Backend } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { COMPANION } from '../windows/snapshot.codec.js';
 import { compressSnapshot, decompressSnapshot } from './snapshot-compression.js';
+
+/** A checkpoint's companion object is named after it with this suffix. */
+const COMPANION_SUFFIX = '.companion';
 
 /**
  * Where the aggregator's checkpoints live, in NATS itself (no other store to run):
@@ -34,6 +38,8 @@ export interface CheckpointPointer {
   readonly rawBytes: number;
   /** Earlier objects the newest refers to. */
   readonly references: readonly string[];
+  /** The newest object's companion (its running and all-time totals), if it has one. */
+  readonly companion?: string;
   readonly instanceId: string;
 }
 
@@ -105,10 +111,17 @@ export class CheckpointRepository {
       return stored === null ? undefined : await decompressSnapshot(stored);
     };
     const names = pointer.references ?? [];
-    const [snapshot, ...others] = await Promise.all([read(pointer.object), ...names.map(read)]);
+    const companion = pointer.companion;
+    const [snapshot, ...others] = await Promise.all([
+      read(pointer.object),
+      ...names.map(read),
+      ...(companion === undefined ? [] : [read(companion)]),
+    ]);
+    // The header calls the companion COMPANION; the map gives it under that name.
+    const keys = companion === undefined ? names : [...names, COMPANION];
     const earlier = others.some((o) => o === undefined)
       ? undefined
-      : new Map(names.map((name, i) => [name, others[i]!]));
+      : new Map(keys.map((name, i) => [name, others[i]!]));
     return { pointer, revision: entry.revision, snapshot, earlier };
   }
 
@@ -120,22 +133,36 @@ export class CheckpointRepository {
   async save(
     consumer: string,
     revision: number,
-    pointer: Omit<CheckpointPointer, 'object' | 'bytes' | 'rawBytes' | 'references'>,
+    pointer: Omit<CheckpointPointer, 'object' | 'bytes' | 'rawBytes' | 'references' | 'companion'>,
     snapshot: Uint8Array | readonly Uint8Array[],
     references: readonly string[] = [],
     previousObject?: string,
+    companion?: readonly Uint8Array[],
   ): Promise<{ revision: number; pointer: CheckpointPointer }> {
     const object = `${objectPrefix(consumer)}${pointer.seq}-${Date.now()}`;
     const raw = snapshot instanceof Uint8Array ? [snapshot] : snapshot;
-    const chunks = await compressSnapshot(raw);
-    // Streamed chunk by chunk: the snapshot is never copied into one buffer on this side.
-    await this.objects.put(
-      { name: object, options: { max_chunk_size: SNAPSHOT_CHUNK_BYTES } },
-      streamOf(chunks),
-    );
-    const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    const rawBytes = raw.reduce((n, c) => n + c.length, 0);
-    const full: CheckpointPointer = { ...pointer, object, bytes, rawBytes, references: [...references] };
+    const companionName = companion === undefined ? undefined : `${object}${COMPANION_SUFFIX}`;
+    let bytes = 0;
+    let rawBytes = 0;
+    for (const [name, parts] of [
+      [object, raw],
+      [companionName, companion],
+    ] as const) {
+      if (name === undefined || parts === undefined) continue;
+      const chunks = await compressSnapshot(parts);
+      // Streamed chunk by chunk: the snapshot is never copied into one buffer on this side.
+      await this.objects.put({ name, options: { max_chunk_size: SNAPSHOT_CHUNK_BYTES } }, streamOf(chunks));
+      bytes += chunks.reduce((n, c) => n + c.length, 0);
+      rawBytes += parts.reduce((n, c) => n + c.length, 0);
+    }
+    const full: CheckpointPointer = {
+      ...pointer,
+      object,
+      bytes,
+      rawBytes,
+      references: [...references],
+      ...(companionName !== undefined && { companion: companionName }),
+    };
     const value = encoder.encode(JSON.stringify(full));
     let next: number;
     try {
@@ -145,11 +172,12 @@ export class CheckpointRepository {
           : await this.kv.update(pointerKey(consumer), value, revision);
     } catch (error) {
       await this.objects.delete(object).catch(() => undefined);
+      if (companionName !== undefined) await this.objects.delete(companionName).catch(() => undefined);
       throw new CheckpointConflictError(
         `checkpoint of consumer ${consumer} moved since revision ${revision}: another instance is folding it (${(error as Error).message})`,
       );
     }
-    const needed = new Set([object, ...references]);
+    const needed = new Set([object, ...references, ...(companionName === undefined ? [] : [companionName])]);
     if (previousObject !== undefined && !needed.has(previousObject)) {
       // Also an object named before this naming scheme.
       await this.objects.delete(previousObject).catch(() => undefined);

@@ -220,6 +220,7 @@ export class AggregatorService {
         writer.chunks(),
         writer.references,
         this.#pointer?.object,
+        writer.companionChunks(),
       );
       writer.commit(pointer.object);
       this.#revision = revision;

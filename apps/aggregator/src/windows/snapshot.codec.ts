@@ -15,15 +15,18 @@ import { WindowState } from './window-state.js';
  * The window state as bytes, and back: a JSON header line, then aggregates as float64s.
  *
  * Checkpoints are incremental. Most of a day's state is closed buckets that no longer change,
- * so a checkpoint writes only the aggregates that changed since the last one (open buckets,
- * running totals, all-time totals) into an object of its own and refers to the others where an
- * earlier checkpoint object holds them. A snapshot is therefore the newest object plus the
- * earlier objects its header names (`objects`); `snapshotReferences` lists them and
- * `decodeSnapshot` reads them together.
+ * so a checkpoint writes only the buckets that changed since the last one into an object of its
+ * own and refers to the others where an earlier checkpoint object holds them. The running and
+ * all-time totals change between almost any two checkpoints: each checkpoint writes them all,
+ * into a companion object of its own (COMPANION in the header), so no object is kept alive by
+ * totals that went stale. A snapshot is therefore the newest object, its companion and the
+ * earlier objects its header names (`objects`); `snapshotReferences` lists the earlier ones and
+ * `decodeSnapshot` reads them all together. Without a ledger (encodeSnapshot) everything is in
+ * one object.
  *
  * Header: the layout fingerprint (a snapshot taken under another layout cannot be reused), the
  * clock, the key dictionaries (ids are per process, so names travel once and ids are remapped
- * on restore), the objects holding parts (index 0: this object), and per scope and window the
+ * on restore), the objects holding parts (0: this object, 1: its companion), and per scope and window the
  * clock, the bucket indexes and where each aggregate is: [object, offset, length] in float64s
  * from the start of that object's body. The header is padded to a multiple of 8 bytes so the
  * body can be read in place as a Float64Array.
@@ -50,7 +53,10 @@ interface SnapshotHeader {
   readonly layout: string;
   readonly nowMs: number;
   readonly dictionaries: { categories: string[]; products: string[]; customers: string[] };
-  /** Object names: [0] is this object (left empty), the rest earlier checkpoints' objects. */
+  /**
+   * Object names: [0] is this object (left empty), [1] its companion (COMPANION, or empty when
+   * there is none), the rest earlier checkpoints' objects.
+   */
   readonly objects: readonly string[];
   readonly scopes: readonly {
     readonly id: string;
@@ -134,8 +140,15 @@ export class SnapshotWriter {
     all: number;
     windows: { clock: number; buckets: [number, number][]; running: number }[];
   }[] = [];
-  /** Earlier objects referred to, in header order (after this object, index 0). */
+  /** Earlier objects referred to, in header order (after this object and its companion). */
   readonly #objects: string[] = [];
+  /**
+   * Plan indexes of the running and all-time totals, with a ledger: they change between almost
+   * any two checkpoints, so they are always written, into a companion object of their own
+   * (COMPANION), never referred to later. The main object then holds only buckets, which stay
+   * valid for long: no earlier object is kept alive by figures that went stale at once.
+   */
+  readonly #hot = new Set<number>();
   readonly #ledger: SnapshotLedger | undefined;
   /** Set as `saved` on the planned aggregates: still there at commit means unchanged since begin. */
   readonly #token: StoredPart = { object: '', offset: -1, length: -1 };
@@ -159,12 +172,20 @@ export class SnapshotWriter {
       }));
       this.#structure.push({ id, all, windows });
     }
-    const kept = this.#keptObjects(aggregates);
-    for (const agg of aggregates) {
+    const hot = new Set<number>();
+    if (ledger !== undefined) {
+      for (const scope of this.#structure) {
+        hot.add(scope.all);
+        for (const w of scope.windows) hot.add(w.running);
+      }
+    }
+    const kept = this.#keptObjects(aggregates.filter((_, i) => !hot.has(i)));
+    for (const [i, agg] of aggregates.entries()) {
       const saved = agg.saved;
-      if (saved !== undefined && kept.has(saved.object)) {
+      if (!hot.has(i) && saved !== undefined && kept.has(saved.object)) {
         this.#where.push(saved);
       } else {
+        if (hot.has(i)) this.#hot.add(this.#plan.length);
         if (agg.pendingSnapshot !== undefined)
           throw new Error('another snapshot of this state is being encoded');
         agg.snapshotSlot = this.#plan.length;
@@ -243,16 +264,18 @@ export class SnapshotWriter {
   chunks(): Uint8Array[] {
     if (this.#cursor < this.#plan.length) throw new Error('snapshot not fully encoded yet');
     const offsets: number[] = [];
-    let at = 0;
-    for (const part of this.#parts) {
-      offsets.push(at);
-      at += part!.length;
-    }
+    const at = [0, 0];
+    this.#parts.forEach((part, i) => {
+      const object = this.#hot.has(i) ? 1 : 0;
+      offsets.push(at[object]!);
+      at[object]! += part!.length;
+    });
     this.#offsets = offsets;
-    const objectIndex = new Map(this.#objects.map((name, i) => [name, i + 1]));
+    const objectIndex = new Map(this.#objects.map((name, i) => [name, i + 2]));
     const locate = (i: number): Location => {
       const where = this.#where[i]!;
-      if (typeof where === 'number') return [0, offsets[where]!, this.#parts[where]!.length];
+      if (typeof where === 'number')
+        return [this.#hot.has(where) ? 1 : 0, offsets[where]!, this.#parts[where]!.length];
       return [objectIndex.get(where.object)!, where.offset, where.length];
     };
     const header: SnapshotHeader = {
@@ -260,7 +283,7 @@ export class SnapshotWriter {
       layout: this.#layout,
       nowMs: this.#nowMs,
       dictionaries: this.#dictionaries,
-      objects: ['', ...this.#objects],
+      objects: ['', this.#hot.size > 0 ? COMPANION : '', ...this.#objects],
       scopes: this.#structure.map((scope) => ({
         id: scope.id,
         all: locate(scope.all),
@@ -271,11 +294,21 @@ export class SnapshotWriter {
         })),
       })),
     };
-    const json = encoder.encode(JSON.stringify(header));
-    const padded = new Uint8Array(Math.ceil((json.length + 1) / 8) * 8).fill(0x20);
-    padded.set(json);
-    padded[padded.length - 1] = 0x0a;
-    return [padded, ...this.#parts.map((f) => new Uint8Array(f!.buffer, f!.byteOffset, f!.byteLength))];
+    return [headerLine(header), ...this.#partsOf(false)];
+  }
+
+  /** The companion object's bytes (the running and all-time totals), or undefined without a ledger. */
+  companionChunks(): Uint8Array[] | undefined {
+    if (this.#hot.size === 0) return undefined;
+    return [headerLine({ companion: true }), ...this.#partsOf(true)];
+  }
+
+  #partsOf(hot: boolean): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.#parts.forEach((f, i) => {
+      if (this.#hot.has(i) === hot) out.push(new Uint8Array(f!.buffer, f!.byteOffset, f!.byteLength));
+    });
+    return out;
   }
 
   /**
@@ -290,6 +323,10 @@ export class SnapshotWriter {
     let size = 0;
     this.#plan.forEach((agg, i) => {
       const length = this.#parts[i]!.length;
+      if (this.#hot.has(i)) {
+        if (agg.saved === this.#token) agg.saved = undefined;
+        return;
+      }
       size += length;
       if (agg.saved === this.#token) agg.saved = { object, offset: offsets[i]!, length };
     });
@@ -333,7 +370,19 @@ export class SnapshotWriter {
 
 /** The earlier objects a snapshot's newest object refers to (decodeSnapshot needs them too). */
 export function snapshotReferences(newest: Uint8Array | readonly Uint8Array[]): string[] {
-  return readHeader(concat(newest)).header.objects?.slice(1) ?? [];
+  return readHeader(concat(newest)).header.objects?.slice(2) ?? [];
+}
+
+/** The name a snapshot's header gives its companion object (see SnapshotWriter): the store maps it to the real one. */
+export const COMPANION = '+companion';
+
+/** A JSON header line padded with spaces to a multiple of 8 bytes, so a body after it is 8-aligned. */
+function headerLine(header: unknown): Uint8Array {
+  const json = encoder.encode(JSON.stringify(header));
+  const padded = new Uint8Array(Math.ceil((json.length + 1) / 8) * 8).fill(0x20);
+  padded.set(json);
+  padded[padded.length - 1] = 0x0a;
+  return padded;
 }
 
 /**
@@ -353,6 +402,7 @@ export function decodeSnapshot(
   }
   const bodies = header.objects.map((name, i) => {
     if (i === 0) return floats;
+    if (name === '') return new Float64Array(0);
     const bytes = earlier.get(name);
     if (bytes === undefined) throw new Error(`snapshot refers to object ${name}, which was not given`);
     return readHeader(bytes).floats;

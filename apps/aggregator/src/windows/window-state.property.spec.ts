@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contributionOf } from './sale-contribution.js';
 import {
+  COMPANION,
   DEFAULT_MAX_GARBAGE,
   decodeSnapshot,
   SnapshotLedger,
@@ -497,6 +498,13 @@ describe('WindowState against a brute-force oracle', () => {
           // A store of objects by name, kept as the repository keeps them: after each checkpoint
           // only the newest object and the ones it refers to.
           const store = new Map<string, Uint8Array>();
+          // Each checkpoint's companion object (its running and all-time totals), by checkpoint.
+          const companions = new Map<string, Uint8Array>();
+          const earlierOf = (name: string) =>
+            new Map([
+              ...[...store].filter(([key]) => key !== name),
+              [COMPANION, companions.get(name)!] as const,
+            ]);
           const ledger = new SnapshotLedger(maxGarbage);
           const live = new WindowState(LAYOUT, c.start);
           let done = 0;
@@ -508,7 +516,9 @@ describe('WindowState against a brute-force oracle', () => {
             const writer = SnapshotWriter.begin(live, ledger);
             const atBegin = stateFigures(live);
             if (n > 0 && writer.referring > 0) seen.incrementalCheckpoint++;
-            if (previousBegin === cut) expect(writer.encoding).toBe(0);
+            // Only the running and all-time totals, always written (into the companion).
+            if (previousBegin === cut)
+              expect(writer.encoding).toBe(live.scopes.size * (1 + LAYOUT.windows.length));
             previousBegin = cut;
             // Fold on while it encodes, a step per slice; `during`: every step up to the next cut,
             // each landed at once, so the next checkpoint begins right after this one is stored.
@@ -530,14 +540,22 @@ describe('WindowState against a brute-force oracle', () => {
             const bytes = Buffer.concat(chunks);
             expect(snapshotReferences(bytes)).toEqual(writer.references);
             store.set(name, bytes);
+            companions.set(name, Buffer.concat(writer.companionChunks()!));
             writer.commit(name);
             for (const key of [...store.keys()]) {
               if (key !== name && !writer.references.includes(key)) store.delete(key);
             }
             newest = { name, cut };
             // Every checkpoint, restored from the store as it is now, holds the figures at its begin.
-            const others = new Map([...store].filter(([key]) => key !== name));
-            expect(stateFigures(decodeSnapshot(bytes, LAYOUT, others))).toEqual(atBegin);
+            expect(stateFigures(decodeSnapshot(bytes, LAYOUT, earlierOf(name)))).toEqual(atBegin);
+            // Begun again at once: it writes the totals and the buckets changed since this one
+            // began (none if nothing was folded meanwhile), and refers to every other bucket.
+            const again = SnapshotWriter.begin(live, ledger);
+            const totals = live.scopes.size * (1 + LAYOUT.windows.length);
+            if (done === cut) expect(again.encoding).toBe(totals);
+            else expect(again.encoding).toBeGreaterThanOrEqual(totals);
+            if (again.referring > 0) seen.incrementalCheckpoint++;
+            again.release();
             expect([...ledger.objects.keys()].sort()).toEqual([...store.keys()].sort());
             // The garbage bound: the objects kept hold at most 1 + maxGarbage times the state.
             const needed = neededFloats(bytes);
@@ -547,8 +565,7 @@ describe('WindowState against a brute-force oracle', () => {
           expect(stateFigures(live)).toEqual(stateFigures(uninterrupted));
 
           // Crash after the last checkpoint: restore it and replay the steps after its cut.
-          const earlier = new Map([...store].filter(([key]) => key !== newest!.name));
-          const recovered = decodeSnapshot(store.get(newest!.name)!, LAYOUT, earlier);
+          const recovered = decodeSnapshot(store.get(newest!.name)!, LAYOUT, earlierOf(newest!.name));
           run(recovered, c.steps.slice(newest!.cut));
           expectMatchesOracle(recovered, c);
           expect(stateFigures(recovered)).toEqual(stateFigures(uninterrupted));
@@ -559,14 +576,15 @@ describe('WindowState against a brute-force oracle', () => {
   }, 60_000);
 });
 
-/** Float64s the snapshot's header locates (the state's size): each location is [object, offset, length]. */
+/**
+ * Float64s of the buckets the snapshot's header locates (what the ledger's objects must hold):
+ * each location is [object, offset, length]; the totals are in the companion, not counted.
+ */
 function neededFloats(newest: Uint8Array): number {
   const header = JSON.parse(new TextDecoder().decode(newest.subarray(0, newest.indexOf(0x0a))));
   let n = 0;
   for (const scope of header.scopes) {
-    n += scope.all[2];
     for (const w of scope.windows) {
-      n += w.running[2];
       for (const [, at] of w.buckets) n += at[2];
     }
   }
