@@ -127,7 +127,8 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
     const metrics = new AggregatorMetrics();
     const logger = pino({ level: 'silent' });
     if (bytes !== undefined && first !== undefined) {
-      const size = bytes.reduce((n, chunk) => n + chunk.length, 0);
+      const companion = first.companionChunks();
+      const size = [...bytes, ...(companion ?? [])].reduce((n, chunk) => n + chunk.length, 0);
       line.snapshot_bytes = size;
       line.snapshot_mib = mib(size);
       const repository = await CheckpointRepository.open(nc, bucket);

@@ -105,18 +105,16 @@ export class CheckpointRepository {
     const entry = await this.kv.get(pointerKey(consumer));
     if (entry === null || entry.operation !== 'PUT') return undefined;
     const pointer = JSON.parse(decoder.decode(entry.value)) as CheckpointPointer;
-    // Every object at once: each is read and decompressed while the others arrive.
-    const read = async (name: string) => {
-      const stored = await this.objects.getBlob(name);
-      return stored === null ? undefined : await decompressSnapshot(stored);
-    };
+    // One object read at a time (several concurrent reads from one store were seen to stall),
+    // each decompressed on the thread pool while the next one is read.
     const names = pointer.references ?? [];
     const companion = pointer.companion;
-    const [snapshot, ...others] = await Promise.all([
-      read(pointer.object),
-      ...names.map(read),
-      ...(companion === undefined ? [] : [read(companion)]),
-    ]);
+    const decompressing: Promise<Uint8Array | undefined>[] = [];
+    for (const name of [pointer.object, ...names, ...(companion === undefined ? [] : [companion])]) {
+      const stored = await this.objects.getBlob(name);
+      decompressing.push(stored === null ? Promise.resolve(undefined) : decompressSnapshot(stored));
+    }
+    const [snapshot, ...others] = await Promise.all(decompressing);
     // The header calls the companion COMPANION; the map gives it under that name.
     const keys = companion === undefined ? names : [...names, COMPANION];
     const earlier = others.some((o) => o === undefined)
