@@ -13,7 +13,7 @@ import v8 from 'node:v8';
 import { connect } from '@nats-io/transport-node';
 import { TEST_NATS_URL } from '@tally/testing';
 import { round } from '../common/bench-math.js';
-import { Cleanup, emit, progress, runBench } from '../common/bench-output.js';
+import { Cleanup, emit, machineFacts, progress, runBench } from '../common/bench-output.js';
 import { runChild } from './child-run.js';
 import { mib } from './gc-time.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
@@ -36,13 +36,9 @@ async function main(options: BenchOptions): Promise<void> {
     return;
   }
 
-  const cpus = os.cpus();
   emit({
     machine: {
-      cpus: cpus.length,
-      model: cpus[0]?.model.trim() ?? 'unknown',
-      memory_gb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
+      ...machineFacts(),
       default_heap_limit_mib: mib(v8.getHeapStatistics().heap_size_limit),
       nats_server: await natsVersion(),
       load_average_1m: round(os.loadavg()[0]!, 2),

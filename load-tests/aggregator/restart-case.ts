@@ -14,6 +14,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   SnapshotLedger,
+  type SnapshotObjects,
   SnapshotWriter,
 } from '../../apps/aggregator/src/windows/snapshot.codec.js';
 import { layoutFingerprint, type WindowLayout } from '../../apps/aggregator/src/windows/window-spec.js';
@@ -105,18 +106,18 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
   const ledger = new SnapshotLedger(DEFAULT_MAX_GARBAGE);
   let t = performance.now();
   let first: SnapshotWriter | undefined;
-  let bytes: Uint8Array[] | undefined;
+  let objects: SnapshotObjects | undefined;
   try {
     first = SnapshotWriter.begin(state, ledger);
     first.step(Number.POSITIVE_INFINITY);
     first.release();
-    bytes = first.chunks();
+    objects = first.objects();
   } catch (error) {
     line.serialize_error = `${(error as Error).name}: ${(error as Error).message}`;
   }
   line.encode_snapshot_s = round((performance.now() - t) / 1000, 3);
   log(
-    `restart: full snapshot encoded in ${line.encode_snapshot_s} s${bytes === undefined ? ' (failed)' : ''}`,
+    `restart: full snapshot encoded in ${line.encode_snapshot_s} s${objects === undefined ? ' (failed)' : ''}`,
   );
 
   const nc = await connect({ servers: process.env.NATS_URL ?? TEST_NATS_URL });
@@ -126,9 +127,8 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
     let folder: SalesFolder;
     const metrics = new AggregatorMetrics();
     const logger = pino({ level: 'silent' });
-    if (bytes !== undefined && first !== undefined) {
-      const companion = first.companionChunks();
-      const size = [...bytes, ...(companion ?? [])].reduce((n, chunk) => n + chunk.length, 0);
+    if (objects !== undefined && first !== undefined) {
+      const size = rawSize(objects);
       line.snapshot_bytes = size;
       line.snapshot_mib = mib(size);
       const repository = await CheckpointRepository.open(nc, bucket);
@@ -139,20 +139,12 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
         instanceId: 'bench',
       });
       t = performance.now();
-      const saved = await repository.save(
-        CONSUMER,
-        0,
-        pointer(0),
-        bytes,
-        [],
-        undefined,
-        first.companionChunks(),
-      );
+      const saved = await repository.save(CONSUMER, 0, pointer(0), objects);
       first.commit(saved.pointer.object);
       line.store_s = round((performance.now() - t) / 1000, 3);
       line.stored_mib = mib(saved.pointer.bytes);
       log(`restart: ${line.snapshot_mib} MiB stored as ${line.stored_mib} MiB (zstd) in ${line.store_s} s`);
-      bytes = undefined;
+      objects = undefined;
       first = undefined;
 
       // One checkpoint interval later: what the next checkpoint writes.
@@ -166,24 +158,16 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       const next = SnapshotWriter.begin(state, ledger);
       next.step(Number.POSITIVE_INFINITY);
       next.release();
-      const nextBytes = [...next.chunks(), ...(next.companionChunks() ?? [])];
+      const nextObjects = next.objects();
       line.incremental_encode_s = round((performance.now() - t) / 1000, 3);
-      const written = nextBytes.reduce((n, chunk) => n + chunk.length, 0);
+      const written = rawSize(nextObjects);
       line.incremental_sales = interval.length;
       line.incremental_bytes = written;
       line.incremental_mib = mib(written);
       line.incremental_share = round(written / size, 4);
       line.incremental_aggregates = { written: next.encoding, referred: next.referring };
       t = performance.now();
-      const second = await repository.save(
-        CONSUMER,
-        saved.revision,
-        pointer(1),
-        next.chunks(),
-        next.references,
-        undefined,
-        next.companionChunks(),
-      );
+      const second = await repository.save(CONSUMER, saved.revision, pointer(1), nextObjects);
       next.commit(second.pointer.object);
       line.incremental_store_s = round((performance.now() - t) / 1000, 3);
       line.incremental_stored_mib = mib(second.pointer.bytes);
@@ -194,8 +178,7 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       );
 
       // What a restarted instance does (AggregatorService.restore): load, decodeSnapshot. The
-      // built state and the encoded bytes go first.
-      bytes = undefined;
+      // built state goes first (the encoded objects already went).
       state = undefined;
       (built as { state?: WindowState }).state = undefined;
       forceGc();
@@ -275,6 +258,11 @@ async function restore(
   const restored = decodeSnapshot(loaded.snapshot, layout, loaded.earlier);
   line.decode_snapshot_s = round((performance.now() - t) / 1000, 3);
   return restored;
+}
+
+/** Bytes of a checkpoint's objects before compression. */
+function rawSize(objects: SnapshotObjects): number {
+  return [...objects.chunks, ...(objects.companion ?? [])].reduce((n, chunk) => n + chunk.length, 0);
 }
 
 /** checkpointInterval × rate sales from `fromMs` on, received 0–2 s after they happened. */

@@ -1,8 +1,20 @@
+import os from 'node:os';
 /**
  * What every benchmark prints and how it cleans up. Figures go to stdout as JSON lines (one per
  * case, then the ratios), so `> run.jsonl` keeps them clean; progress goes to stderr.
  */
 export type Line = Record<string, unknown>;
+
+/** The facts every benchmark's `machine` line starts with; each adds its servers' versions. */
+export function machineFacts(): Line {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    model: cpus[0]?.model.trim() ?? 'unknown',
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
 
 export function emit(line: Line): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -3,11 +3,10 @@
  * line per case on stdout (progress on stderr). A benchmark, not a test: it asserts nothing.
  * See load-tests/README.md for what each case measures and how to read the ratios.
  */
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort } from '@tally/common';
 import { NatsFixture, TEST_NATS_URL } from '@tally/testing';
-import { Cleanup, emit, type Line, progress, runBench } from '../common/bench-output.js';
+import { Cleanup, emit, type Line, machineFacts, progress, runBench } from '../common/bench-output.js';
 import { ChildService } from './child-service.js';
 import { measureCpu } from './cpu.js';
 import { batchReceipt, type HttpLoad, type HttpLoadResult, runHttpLoad, singleReceipt } from './http-case.js';
@@ -36,12 +35,9 @@ async function main(options: BenchOptions): Promise<void> {
 
   const fixture = await NatsFixture.create();
   cleanup.add(`stream ${fixture.names.stream}`, () => fixture.dispose());
-  const cpus = os.cpus();
   emit({
     machine: {
-      cpus: cpus.length,
-      model: cpus[0]?.model.trim() ?? 'unknown',
-      node: process.version,
+      ...machineFacts(),
       nats_server: fixture.nc.info?.version ?? 'unknown',
     },
   });

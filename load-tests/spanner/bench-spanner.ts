@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SpannerEmulatorProcess } from '@tally/spanner-emulator';
 import { median, medianCpu, round } from '../common/bench-math.js';
-import { Cleanup, emit, type Line, progress, runBench } from '../common/bench-output.js';
+import { Cleanup, emit, type Line, machineFacts, progress, runBench } from '../common/bench-output.js';
 import { type BenchOptions, parseOptions, usage } from '../writer/options.js';
 import { generateAndPreload, setupFields } from '../writer/preload.js';
 import { SalesStream } from '../writer/sales-stream.js';
@@ -67,13 +67,9 @@ async function main(options: BenchOptions): Promise<void> {
       `${target.db.config.databaseId} (sink)`,
   );
 
-  const cpus = os.cpus();
   emit({
     machine: {
-      cpus: cpus.length,
-      model: cpus[0]?.model.trim() ?? 'unknown',
-      memory_gb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
+      ...machineFacts(),
       spanner_emulator: emulatorVersion(),
       spanner_emulator_bin: EMULATOR_BIN,
       nats_server: stream.nc.info?.version ?? 'unknown',

@@ -4,9 +4,8 @@
  * rows into another; prints one JSON line per case and their ratio on stdout (progress on
  * stderr). A benchmark, not a test: it asserts nothing. See load-tests/README.md.
  */
-import os from 'node:os';
 import { median, medianCpu, round } from '../common/bench-math.js';
-import { Cleanup, emit, type Line, progress, runBench } from '../common/bench-output.js';
+import { Cleanup, emit, type Line, machineFacts, progress, runBench } from '../common/bench-output.js';
 import { type BareInsertRun, prepareBatches, runBareInsert } from './bare-insert.js';
 import { BenchDatabase, serverFacts } from './bench-database.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
@@ -38,14 +37,10 @@ async function main(options: BenchOptions): Promise<void> {
   if (options.keep) log(`keeping stream ${stream.names.stream} (subjects ${stream.names.subjectPrefix}.>)`);
   log(`stream ${stream.names.stream}; databases ${bare.name} (bare insert), ${target.name} (writer)`);
 
-  const cpus = os.cpus();
   const postgres = await serverFacts();
   emit({
     machine: {
-      cpus: cpus.length,
-      model: cpus[0]?.model.trim() ?? 'unknown',
-      memory_gb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
+      ...machineFacts(),
       postgres: postgres.server_version,
       postgres_settings: {
         synchronous_commit: postgres.synchronous_commit,

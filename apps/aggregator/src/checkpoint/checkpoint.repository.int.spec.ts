@@ -63,10 +63,7 @@ async function checkpoint(
     consumer,
     revision,
     { seq, layout: layoutFingerprint(LAYOUT), takenAt: new Date().toISOString(), instanceId: 'test' },
-    writer.chunks(),
-    writer.references,
-    undefined,
-    writer.companionChunks(),
+    writer.objects(),
   );
   writer.commit(saved.pointer.object);
   return { ...saved, written: writer.encoding, referred: writer.referring };

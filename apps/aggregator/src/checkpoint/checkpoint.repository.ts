@@ -1,7 +1,7 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm, setSha256Backend } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { COMPANION } from '../windows/snapshot.codec.js';
+import { COMPANION, type SnapshotObjects } from '../windows/snapshot.codec.js';
 import { compressSnapshot, decompressSnapshot } from './snapshot-compression.js';
 
 /** A checkpoint's companion object is named after it with this suffix. */
@@ -112,7 +112,11 @@ export class CheckpointRepository {
     const decompressing: Promise<Uint8Array | undefined>[] = [];
     for (const name of [pointer.object, ...names, ...(companion === undefined ? [] : [companion])]) {
       const stored = await this.objects.getBlob(name);
-      decompressing.push(stored === null ? Promise.resolve(undefined) : decompressSnapshot(stored));
+      const bytes = stored === null ? Promise.resolve(undefined) : decompressSnapshot(stored);
+      // Observed now, thrown by Promise.all below: a corrupt object must not fail the process
+      // as an unhandled rejection while the next one is still being read.
+      bytes.catch(() => undefined);
+      decompressing.push(bytes);
     }
     const [snapshot, ...others] = await Promise.all(decompressing);
     // The header calls the companion COMPANION; the map gives it under that name.
@@ -124,35 +128,28 @@ export class CheckpointRepository {
   }
 
   /**
-   * Stores a snapshot object and moves the pointer to it if the pointer is still at `revision`
-   * (0: no pointer yet), then deletes the consumer's objects that are neither it nor among
-   * `references` (and `previousObject`, the object the pointer named, if not needed). Returns the new revision; throws CheckpointConflictError if someone else moved it.
+   * Stores a checkpoint's objects and moves the pointer to them if it is still at `revision`
+   * (0: no pointer yet), then deletes the consumer's objects the new snapshot does not need (and
+   * `previousObject`, the object the pointer named, if not needed). Returns the new revision;
+   * throws CheckpointConflictError if someone else moved the pointer.
    */
   async save(
     consumer: string,
     revision: number,
     pointer: Omit<CheckpointPointer, 'object' | 'bytes' | 'rawBytes' | 'references' | 'companion'>,
-    snapshot: Uint8Array | readonly Uint8Array[],
-    references: readonly string[] = [],
+    snapshot: SnapshotObjects,
     previousObject?: string,
-    companion?: readonly Uint8Array[],
   ): Promise<{ revision: number; pointer: CheckpointPointer }> {
     const object = `${objectPrefix(consumer)}${pointer.seq}-${Date.now()}`;
-    const raw = snapshot instanceof Uint8Array ? [snapshot] : snapshot;
-    const companionName = companion === undefined ? undefined : `${object}${COMPANION_SUFFIX}`;
-    let bytes = 0;
-    let rawBytes = 0;
-    for (const [name, parts] of [
-      [object, raw],
-      [companionName, companion],
-    ] as const) {
-      if (name === undefined || parts === undefined) continue;
-      const chunks = await compressSnapshot(parts);
-      // Streamed chunk by chunk: the snapshot is never copied into one buffer on this side.
-      await this.objects.put({ name, options: { max_chunk_size: SNAPSHOT_CHUNK_BYTES } }, streamOf(chunks));
-      bytes += chunks.reduce((n, c) => n + c.length, 0);
-      rawBytes += parts.reduce((n, c) => n + c.length, 0);
-    }
+    const companionName = snapshot.companion === undefined ? undefined : `${object}${COMPANION_SUFFIX}`;
+    const main = await this.put(object, snapshot.chunks);
+    const companion =
+      companionName === undefined
+        ? { bytes: 0, rawBytes: 0 }
+        : await this.put(companionName, snapshot.companion!);
+    const references = snapshot.references;
+    const bytes = main.bytes + companion.bytes;
+    const rawBytes = main.rawBytes + companion.rawBytes;
     const full: CheckpointPointer = {
       ...pointer,
       object,
@@ -182,6 +179,19 @@ export class CheckpointRepository {
     }
     await this.deleteUnneeded(consumer, needed).catch(() => undefined);
     return { revision: next, pointer: full };
+  }
+
+  /** Stores one object, compressed and streamed chunk by chunk (never copied into one buffer). */
+  private async put(
+    name: string,
+    parts: readonly Uint8Array[],
+  ): Promise<{ bytes: number; rawBytes: number }> {
+    const chunks = await compressSnapshot(parts);
+    await this.objects.put({ name, options: { max_chunk_size: SNAPSHOT_CHUNK_BYTES } }, streamOf(chunks));
+    return {
+      bytes: chunks.reduce((n, c) => n + c.length, 0),
+      rawBytes: parts.reduce((n, c) => n + c.length, 0),
+    };
   }
 
   /** Names of the consumer's stored snapshot objects. */

@@ -217,10 +217,8 @@ export class AggregatorService {
           takenAt: new Date().toISOString(),
           instanceId: this.config.instanceId,
         },
-        writer.chunks(),
-        writer.references,
+        writer.objects(),
         this.#pointer?.object,
-        writer.companionChunks(),
       );
       writer.commit(pointer.object);
       this.#revision = revision;

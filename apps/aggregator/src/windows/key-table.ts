@@ -54,36 +54,33 @@ export class KeyTable {
 
   /** Offset in `rows` of key `id`'s row, added (all zero) if absent. */
   slot(id: number): number {
-    const tag = id + 1;
-    const keys = this.keys;
-    const mask = this.#mask;
-    let i = Math.imul(tag, 0x9e3779b1) >>> this.#shift;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === tag) return i * this.stride;
-      if (k === 0) {
-        if ((this.used + 1) * 4 > keys.length * 3) {
-          this.#rehash(keys.length * 2);
-          return this.slot(id);
-        }
-        keys[i] = tag;
-        this.order[this.used++] = i;
-        return i * this.stride;
-      }
-      i = (i + 1) & mask;
+    const i = this.#probe(id + 1);
+    if (i >= 0) return i * this.stride;
+    if ((this.used + 1) * 4 > this.keys.length * 3) {
+      this.#rehash(this.keys.length * 2);
+      return this.slot(id);
     }
+    const free = ~i;
+    this.keys[free] = id + 1;
+    this.order[this.used++] = free;
+    return free * this.stride;
   }
 
   /** Offset of key `id`'s row, or -1 if absent. */
   find(id: number): number {
-    const tag = id + 1;
+    const i = this.#probe(id + 1);
+    return i >= 0 ? i * this.stride : -1;
+  }
+
+  /** The slot holding `tag` (id + 1), or ~slot of the free slot where it would go. */
+  #probe(tag: number): number {
     const keys = this.keys;
     const mask = this.#mask;
     let i = Math.imul(tag, 0x9e3779b1) >>> this.#shift;
     for (;;) {
       const k = keys[i]!;
-      if (k === tag) return i * this.stride;
-      if (k === 0) return -1;
+      if (k === tag) return i;
+      if (k === 0) return ~i;
       i = (i + 1) & mask;
     }
   }

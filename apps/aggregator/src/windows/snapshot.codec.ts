@@ -69,6 +69,16 @@ interface SnapshotHeader {
   }[];
 }
 
+/** A checkpoint's objects, as SnapshotWriter.objects() hands them to the store. */
+export interface SnapshotObjects {
+  /** The new object: its header, then the buckets it writes. */
+  readonly chunks: readonly Uint8Array[];
+  /** Its companion (the running and all-time totals); only with a ledger. */
+  readonly companion: readonly Uint8Array[] | undefined;
+  /** The earlier objects it refers to, to be kept while it is the newest. */
+  readonly references: readonly string[];
+}
+
 export class SnapshotLayoutError extends Error {
   override readonly name = 'SnapshotLayoutError';
 }
@@ -295,6 +305,11 @@ export class SnapshotWriter {
       })),
     };
     return [headerLine(header), ...this.#partsOf(false)];
+  }
+
+  /** What the store takes, once step() returned true: both objects' bytes and the references. */
+  objects(): SnapshotObjects {
+    return { chunks: this.chunks(), companion: this.companionChunks(), references: this.references };
   }
 
   /** The companion object's bytes (the running and all-time totals), or undefined without a ledger. */
@@ -526,12 +541,14 @@ function concat(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Float64s of one encoded table: capacity, n, format, then its rows in format 1 or 0. */
+function tableSize(t: FigureTable, compact: boolean): number {
+  return 3 + (compact ? Math.ceil((t.live * t.stride) / 2) + t.live : t.live * (1 + t.stride));
+}
+
 /** encodeAggregate's size when every table takes format 1 (the usual case; format 0 is larger). */
 function encodedSizeOf(a: Aggregate): number {
-  let size = 7;
-  for (const t of [a.categories, a.products, a.customers])
-    size += 3 + Math.ceil((t.live * t.stride) / 2) + t.live;
-  return size;
+  return 7 + tableSize(a.categories, true) + tableSize(a.products, true) + tableSize(a.customers, true);
 }
 
 /** One aggregate as float64s, in an array of exactly its size. */
@@ -540,7 +557,7 @@ function encodeAggregate(a: Aggregate): Float64Array {
   const compact = tables.map(fitsInt32);
   let size = 7;
   tables.forEach((t, i) => {
-    size += 3 + (compact[i] ? Math.ceil((t.live * t.stride) / 2) + t.live : t.live * (1 + t.stride));
+    size += tableSize(t, compact[i]!);
   });
   const out = new Float64Array(size);
   out[0] = a.sales;

@@ -77,35 +77,32 @@ export class WindowState {
 
   /**
    * Lands staged slots before `beforeSlot` (by default the clock's slot, which still gathers
-   * sales) for about `budgetMs`; true when none of them is left. The service lands a little
-   * after each batch, so the landing of a busy second is spread over the next one instead of
-   * stopping the aggregator once a second.
+   * sales) for about `budgetMs`. The service lands a little after each batch, so the landing of
+   * a busy second is spread over the next one instead of stopping the aggregator once a second.
    */
-  land(budgetMs: number, beforeSlot: number = Math.floor(this.nowMs / this.slotMs)): boolean {
-    if (this.#pending.size === 0) return true;
-    const until = budgetMs === Number.POSITIVE_INFINITY ? budgetMs : performance.now() + budgetMs;
+  land(budgetMs: number, beforeSlot: number = Math.floor(this.nowMs / this.slotMs)): void {
+    const until = performance.now() + budgetMs;
     for (const [scopeId, slots] of this.#pending) {
-      const scope = this.scope(scopeId);
       for (const [slot, agg] of slots) {
         if (slot >= beforeSlot) continue;
-        scope.all.merge(agg, 1);
-        if (slot !== LATE) {
-          const occurredMs = slot * this.slotMs;
-          for (const window of scope.windows) {
-            window.add(agg, Math.floor(occurredMs / window.spec.bucketMs));
-          }
-        }
+        this.#landSlot(this.scope(scopeId), slot, agg);
         slots.delete(slot);
-        agg.clear();
-        this.#spare.push(agg);
-        if (performance.now() >= until) {
-          if (slots.size === 0) this.#pending.delete(scopeId);
-          return false;
-        }
+        if (performance.now() >= until) break;
       }
       if (slots.size === 0) this.#pending.delete(scopeId);
+      if (performance.now() >= until) return;
     }
-    return true;
+  }
+
+  /** Merges one staged slot into `all` and, unless late, its bucket of every window; recycles it. */
+  #landSlot(scope: Scope, slot: number, agg: Aggregate): void {
+    scope.all.merge(agg, 1);
+    if (slot !== LATE) {
+      const occurredMs = slot * this.slotMs;
+      for (const window of scope.windows) window.add(agg, Math.floor(occurredMs / window.spec.bucketMs));
+    }
+    agg.clear();
+    this.#spare.push(agg);
   }
 
   #pend(scopeId: string, slot: number): Aggregate {
