@@ -51,7 +51,24 @@ export function timestampMs(text: string): number {
     return Date.parse(text);
   }
   // 31 February rolls into March, as with Date.parse (validateSale rejects it before).
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  return dayMs(year, month, day) + ((hour * 60 + minute - offsetMin) * 60 + second) * 1000 + ms;
+}
+
+/**
+ * Date.UTC(year, month - 1, day) of the last date asked, kept: the sales of one stream come from
+ * a few dates, and Date.UTC costs as much as reading the whole text. Hours, minutes, seconds and
+ * milliseconds within range add to a date's midnight exactly as Date.UTC adds them.
+ */
+let lastDate = -1;
+let lastDayMs = 0;
+
+function dayMs(year: number, month: number, day: number): number {
+  const date = (year * 100 + month) * 100 + day;
+  if (date !== lastDate) {
+    lastDayMs = Date.UTC(year, month - 1, day);
+    lastDate = date;
+  }
+  return lastDayMs;
 }
 
 /** The decimal value of `count` ASCII digits at `from`, or -1 if any is not a digit. */

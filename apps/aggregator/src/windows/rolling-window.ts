@@ -50,6 +50,24 @@ export class RollingWindow {
     return true;
   }
 
+  /**
+   * add(), for an aggregate that is exactly bucket `index`'s sales (the window's buckets are as
+   * fine as the staging slots): if that bucket does not exist yet, the aggregate becomes it,
+   * and what comes back for the caller to reuse is the window's spare bucket instead; otherwise
+   * (or if the bucket already left) it is merged or refused as by add() and comes back itself.
+   */
+  adopt(agg: Aggregate, index: number): Aggregate | undefined {
+    if (index <= this.clock - this.spec.buckets || this.buckets.has(index)) {
+      this.add(agg, index);
+      return agg;
+    }
+    this.buckets.set(index, agg);
+    if (index <= this.clock) this.running.merge(agg, 1);
+    const spare = this.#spare;
+    this.#spare = undefined;
+    return spare;
+  }
+
   advance(nowMs: number): void {
     const next = Math.floor(nowMs / this.spec.bucketMs);
     if (next <= this.clock) return;
