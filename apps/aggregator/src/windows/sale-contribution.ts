@@ -1,5 +1,5 @@
 import { type Sale, timestampMs, unitsOf } from '@tally/contracts';
-import { KEYS } from './key-dictionary.js';
+import { KEYS, type KeyDictionaries } from './key-dictionary.js';
 import { CARRY } from './key-table.js';
 
 /** What one line group (a category or a product within one sale) adds to the figures. */
@@ -53,8 +53,9 @@ export function contributionOf(sale: Sale): SaleContribution {
       lo -= q * CARRY;
     }
     units += line.quantity;
-    addTo(categories, keys.categories.id(line.category), line.quantity, lineUnits);
-    addTo(products, keys.products.id(line.productId), line.quantity, lineUnits);
+    const product = keys.products.id(line.productId);
+    addTo(categories, categoryId(keys, product, line.category), line.quantity, lineUnits);
+    addTo(products, product, line.quantity, lineUnits);
   }
   return {
     saleId: sale.saleId,
@@ -69,6 +70,27 @@ export function contributionOf(sale: Sale): SaleContribution {
     categories,
     products,
   };
+}
+
+/**
+ * Per product id, the id + 1 of the category its last line named (0: none yet). A product keeps
+ * its category, so a line's category is found by comparing its text with that category's name
+ * instead of hashing it into the dictionary again; a product that moved category is looked up
+ * and remembered anew.
+ */
+let lastCategory = new Int32Array(1024);
+
+function categoryId(keys: KeyDictionaries, product: number, category: string): number {
+  const known = product < lastCategory.length ? lastCategory[product]! - 1 : -1;
+  if (known >= 0 && keys.categories.name(known) === category) return known;
+  const id = keys.categories.id(category);
+  if (product >= lastCategory.length) {
+    const grown = new Int32Array(Math.max(product + 1, lastCategory.length * 2));
+    grown.set(lastCategory);
+    lastCategory = grown;
+  }
+  lastCategory[product] = id + 1;
+  return id;
 }
 
 /** Sales have a handful of lines: a linear scan beats a Map here. */
