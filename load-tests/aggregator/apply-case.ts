@@ -2,7 +2,7 @@ import { decodeEnvelope, encodeEnvelope, type Sale, unitsOf } from '@tally/contr
 import type { InboundMessage } from '@tally/nats';
 import { pino } from 'pino';
 import { AggregatorMetrics } from '../../apps/aggregator/src/metrics/aggregator.metrics.js';
-import { LAND_SLICE_MS, SalesFolder } from '../../apps/aggregator/src/pipeline/sales-folder.js';
+import { landSettled, SalesFolder } from '../../apps/aggregator/src/pipeline/sales-folder.js';
 import { contributionOf } from '../../apps/aggregator/src/windows/sale-contribution.js';
 import type { WindowLayout } from '../../apps/aggregator/src/windows/window-spec.js';
 import { WindowState } from '../../apps/aggregator/src/windows/window-state.js';
@@ -27,7 +27,7 @@ const MAX_DELAY_MS = 2_000;
  *
  * - `bare-loop`: the baseline, Σ unitsOf(sale.total) over the same sales;
  * - `apply`: contributionOf(sale) → WindowState.apply, moving the clock every 250 ms of
- *   receivedAt and landing staged sales for up to 3 ms after each move, as the app does, and
+ *   receivedAt and landing settled staged sales for up to 3 ms after each move (landSettled), as the app does, and
  *   landing the rest at the end; plus contributionOf alone, to split the cost;
  * - `apply-dense`: `apply` with the event time compressed to the goal's rate (500,000 sales per
  *   second of event time): what a stream that busy costs, where `apply` is a slow stream replayed;
@@ -250,7 +250,7 @@ function applyPass(input: Input, limit: number, layout: WindowLayout): ApplyRun 
       const c = contributionOf(sale);
       if (c.receivedAtMs >= nextTick) {
         state.advance(c.receivedAtMs);
-        state.land(LAND_SLICE_MS);
+        landSettled(state);
         nextTick = c.receivedAtMs + TICK_MS;
         advances++;
       }

@@ -1,5 +1,5 @@
 import { decodeEnvelope, encodeEnvelope, type Sale } from '@tally/contracts';
-import { LAND_SLICE_MS } from '../../apps/aggregator/src/pipeline/sales-folder.js';
+import { landSettled } from '../../apps/aggregator/src/pipeline/sales-folder.js';
 import { contributionOf } from '../../apps/aggregator/src/windows/sale-contribution.js';
 import { WindowState } from '../../apps/aggregator/src/windows/window-state.js';
 import { round } from '../common/bench-math.js';
@@ -71,7 +71,7 @@ export async function rssChild(options: BenchOptions, log: (m: string) => void):
       const c = contributionOf(sale);
       if (c.receivedAtMs >= nextTick) {
         state.advance(c.receivedAtMs);
-        state.land(LAND_SLICE_MS); // as the app does after each tick
+        landSettled(state); // as the app does after each tick
         nextTick = c.receivedAtMs + TICK_MS;
       }
       if (state.apply(c) === 'live') live++;

@@ -59,7 +59,8 @@ export function decodeEnvelope(data: Uint8Array): Sale[] {
   if (env === null || typeof env !== 'object' || env.v !== 1 || !Array.isArray(env.sales)) {
     throw new EnvelopeDecodeError(`payload is not a ${SALES_SCHEMA} envelope`);
   }
-  env.sales.forEach(checkSaleShape);
+  const sales = env.sales;
+  for (let i = 0; i < sales.length; i++) checkSaleShape(sales[i], i);
   return env.sales as Sale[];
 }
 
@@ -67,33 +68,85 @@ const SALE_STRINGS = ['saleId', 'kind', 'branchId', 'occurredAt', 'receivedAt', 
 const LINE_STRINGS = ['productId', 'category', 'unitPrice', 'discount', 'amount'] as const;
 const LINE_OPTIONAL_STRINGS = ['productName', 'brand'] as const;
 
+/**
+ * Every consumer runs this on every sale it reads, so the good path reads each field by its
+ * name (no keyed loads over lists of names, no strings built) and only a failure looks again,
+ * field by field, to name the first one that is wrong.
+ */
 function checkSaleShape(value: unknown, index: number): void {
-  const at = `/sales/${index}`;
-  const sale = value as Record<string, unknown> | null;
-  if (sale === null || typeof sale !== 'object') throw shapeError(at, 'must be an object');
-  for (const key of SALE_STRINGS)
-    if (typeof sale[key] !== 'string') throw shapeError(`${at}/${key}`, 'must be a string');
-  for (const key of SALE_OPTIONAL_TEXT_FIELDS) {
-    if (sale[key] !== undefined && typeof sale[key] !== 'string')
-      throw shapeError(`${at}/${key}`, 'must be a string');
+  const sale = value as Sale | null;
+  if (
+    sale === null ||
+    typeof sale !== 'object' ||
+    typeof sale.saleId !== 'string' ||
+    typeof sale.kind !== 'string' ||
+    typeof sale.branchId !== 'string' ||
+    typeof sale.occurredAt !== 'string' ||
+    typeof sale.receivedAt !== 'string' ||
+    typeof sale.currency !== 'string' ||
+    typeof sale.total !== 'string' ||
+    !optionalString(sale.originalSaleId) ||
+    !optionalString(sale.registerId) ||
+    !optionalString(sale.cashierId) ||
+    !optionalString(sale.customerId) ||
+    !optionalString(sale.buyerCountry) ||
+    !optionalString(sale.sellerCountry) ||
+    !optionalString(sale.paymentMethod) ||
+    !Array.isArray(sale.lines) ||
+    sale.lines.length === 0
+  ) {
+    throw saleShapeError(value, index);
   }
   const lines = sale.lines;
-  if (!Array.isArray(lines) || lines.length === 0)
-    throw shapeError(`${at}/lines`, 'must be a non-empty array');
-  lines.forEach((raw, i) => {
-    const line = raw as Record<string, unknown> | null;
-    const lineAt = `${at}/lines/${i}`;
-    if (line === null || typeof line !== 'object') throw shapeError(lineAt, 'must be an object');
-    if (!Number.isInteger(line.lineNo)) throw shapeError(`${lineAt}/lineNo`, 'must be an integer');
-    if (!Number.isInteger(line.quantity)) throw shapeError(`${lineAt}/quantity`, 'must be an integer');
-    for (const key of LINE_STRINGS) {
-      if (typeof line[key] !== 'string') throw shapeError(`${lineAt}/${key}`, 'must be a string');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (
+      line === null ||
+      typeof line !== 'object' ||
+      !Number.isInteger(line.lineNo) ||
+      !Number.isInteger(line.quantity) ||
+      typeof line.productId !== 'string' ||
+      typeof line.category !== 'string' ||
+      typeof line.unitPrice !== 'string' ||
+      typeof line.discount !== 'string' ||
+      typeof line.amount !== 'string' ||
+      !optionalString(line.productName) ||
+      !optionalString(line.brand)
+    ) {
+      throw lineShapeError(line, `/sales/${index}/lines/${i}`);
     }
-    for (const key of LINE_OPTIONAL_STRINGS) {
-      if (line[key] !== undefined && typeof line[key] !== 'string')
-        throw shapeError(`${lineAt}/${key}`, 'must be a string');
-    }
-  });
+  }
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
+}
+
+/** The error naming the first wrong field of a sale that failed checkSaleShape. */
+function saleShapeError(value: unknown, index: number): EnvelopeDecodeError {
+  const at = `/sales/${index}`;
+  const sale = value as Record<string, unknown> | null;
+  if (sale === null || typeof sale !== 'object') return shapeError(at, 'must be an object');
+  for (const key of SALE_STRINGS)
+    if (typeof sale[key] !== 'string') return shapeError(`${at}/${key}`, 'must be a string');
+  for (const key of SALE_OPTIONAL_TEXT_FIELDS) {
+    if (!optionalString(sale[key])) return shapeError(`${at}/${key}`, 'must be a string');
+  }
+  return shapeError(`${at}/lines`, 'must be a non-empty array');
+}
+
+function lineShapeError(value: unknown, lineAt: string): EnvelopeDecodeError {
+  const line = value as Record<string, unknown> | null;
+  if (line === null || typeof line !== 'object') return shapeError(lineAt, 'must be an object');
+  if (!Number.isInteger(line.lineNo)) return shapeError(`${lineAt}/lineNo`, 'must be an integer');
+  if (!Number.isInteger(line.quantity)) return shapeError(`${lineAt}/quantity`, 'must be an integer');
+  for (const key of LINE_STRINGS) {
+    if (typeof line[key] !== 'string') return shapeError(`${lineAt}/${key}`, 'must be a string');
+  }
+  for (const key of LINE_OPTIONAL_STRINGS) {
+    if (!optionalString(line[key])) return shapeError(`${lineAt}/${key}`, 'must be a string');
+  }
+  return shapeError(lineAt, 'is not a sale line');
 }
 
 function shapeError(pointer: string, rule: string): EnvelopeDecodeError {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AggregatorMetrics } from '../metrics/aggregator.metrics.js';
 import { windowLayout } from '../windows/window-spec.js';
 import { WindowState } from '../windows/window-state.js';
-import { SalesFolder } from './sales-folder.js';
+import { LAND_SETTLE_MS, SalesFolder } from './sales-folder.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
@@ -48,15 +48,22 @@ describe('SalesFolder', () => {
     expect(f.appliedThrough).toBe(1000);
   });
 
-  it('lands staged seconds once they are over, a slice at a time, and everything before a read', () => {
+  it('lands a staged second once it has settled (LAND_SETTLE_MS after it ended), a slice at a time, and everything before a read', () => {
     const { folder: f } = folder();
     f.fold(message(1, encodeEnvelope([sale('s1')])), 'applied', NOW);
-    // The sale's second (NOW - 1 s) is over at NOW: land() takes it.
+    // The sale's second (NOW - 1 s) is over at NOW but may still get late sales: it stays staged...
+    f.land();
+    expect(f.windows.landedKeyCount).toBe(0);
+    // ...until the clock is LAND_SETTLE_MS past its end.
+    f.tick(NOW + LAND_SETTLE_MS);
     f.land();
     expect(f.windows.landedKeyCount).toBeGreaterThan(0);
-    const current = makeStreamSale({ saleId: 's2', occurredAt: new Date(NOW).toISOString() }, NOW);
+    const current = makeStreamSale(
+      { saleId: 's2', occurredAt: new Date(NOW + LAND_SETTLE_MS).toISOString() },
+      NOW + LAND_SETTLE_MS,
+    );
     const before = f.windows.landedKeyCount;
-    f.fold(message(2, encodeEnvelope([current])), 'applied', NOW);
+    f.fold(message(2, encodeEnvelope([current])), 'applied', NOW + LAND_SETTLE_MS);
     // Its second is the clock's, still gathering sales: it stays staged...
     f.land();
     expect(f.windows.landedKeyCount).toBe(before);
