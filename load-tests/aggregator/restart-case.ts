@@ -6,13 +6,14 @@ import { NatsFixture, TEST_NATS_URL } from '@tally/testing';
 import { pino } from 'pino';
 import { CheckpointRepository } from '../../apps/aggregator/src/checkpoint/checkpoint.repository.js';
 import { AggregatorMetrics } from '../../apps/aggregator/src/metrics/aggregator.metrics.js';
-import { LAND_SLICE_MS, SalesFolder } from '../../apps/aggregator/src/pipeline/sales-folder.js';
+import { landSettled, SalesFolder } from '../../apps/aggregator/src/pipeline/sales-folder.js';
 import { replayStream } from '../../apps/aggregator/src/pipeline/stream-replay.js';
 import { contributionOf } from '../../apps/aggregator/src/windows/sale-contribution.js';
 import {
   DEFAULT_MAX_GARBAGE,
   decodeSnapshot,
   encodeSnapshot,
+  type SnapshotBytes,
   SnapshotLedger,
   type SnapshotObjects,
   SnapshotWriter,
@@ -152,7 +153,7 @@ export async function restartChild(options: BenchOptions, log: (m: string) => vo
       for (const sale of interval) {
         state.advance(Date.parse(sale.receivedAt));
         state.apply(contributionOf(sale));
-        state.land(LAND_SLICE_MS);
+        landSettled(state);
       }
       t = performance.now();
       const next = SnapshotWriter.begin(state, ledger);
@@ -246,18 +247,32 @@ async function restore(
   layout: WindowLayout,
   line: Line,
 ): Promise<WindowState> {
+  let cpu = process.cpuUsage();
   let t = performance.now();
   const loaded = await repository.load(CONSUMER);
   line.load_s = round((performance.now() - t) / 1000, 3);
+  line.load_cpu = cpuSeconds(process.cpuUsage(cpu));
   if (loaded?.snapshot === undefined || loaded.earlier === undefined)
     throw new Error('the stored checkpoint could not be loaded');
-  line.loaded_raw_bytes = [loaded.snapshot, ...loaded.earlier.values()].reduce((n, b) => n + b.length, 0);
+  line.loaded_raw_bytes = [loaded.snapshot, ...loaded.earlier.values()].reduce((n, b) => n + byteSize(b), 0);
   line.loaded_parts =
-    'load_s: the pointer, then every object read and decompressed (zstd frames on the thread pool)';
+    "load_s: the pointer, then every object read (one at a time), each zstd frame decompressed on the thread pool as soon as its bytes are in; load_cpu and decode_cpu: seconds of CPU of this process, every thread (zstd on the thread pool, the garbage collector's helpers)";
+  cpu = process.cpuUsage();
   t = performance.now();
   const restored = decodeSnapshot(loaded.snapshot, layout, loaded.earlier);
   line.decode_snapshot_s = round((performance.now() - t) / 1000, 3);
+  line.decode_cpu = cpuSeconds(process.cpuUsage(cpu));
   return restored;
+}
+
+/** process.cpuUsage() difference as seconds of user and system time. */
+function cpuSeconds(usage: NodeJS.CpuUsage): { user_s: number; system_s: number } {
+  return { user_s: round(usage.user / 1e6, 3), system_s: round(usage.system / 1e6, 3) };
+}
+
+/** Bytes of one loaded object, whole or in pieces. */
+function byteSize(bytes: SnapshotBytes): number {
+  return bytes instanceof Uint8Array ? bytes.length : bytes.reduce((n, piece) => n + piece.length, 0);
 }
 
 /** Bytes of a checkpoint's objects before compression. */

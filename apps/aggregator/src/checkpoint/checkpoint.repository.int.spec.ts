@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { makeStreamSale, TEST_NATS_URL } from '@tally/testing';
@@ -15,6 +15,7 @@ import {
 import { layoutFingerprint, windowLayout } from '../windows/window-spec.js';
 import { WindowState } from '../windows/window-state.js';
 import { CheckpointRepository } from './checkpoint.repository.js';
+import { compressSnapshot, decompressSnapshot } from './snapshot-compression.js';
 
 const LAYOUT = windowLayout(60, 30_000);
 const BASE = Date.UTC(2026, 10, 21, 9);
@@ -132,5 +133,70 @@ describe('checkpoints in the NATS object store', () => {
     expect((await repository.objectNames('agg-eu')).sort()).toEqual(
       [other.pointer.object, other.pointer.companion].sort(),
     );
+  });
+
+  /** A consumer with two checkpoints (an object, the earlier one it refers to, a companion) and its figures. */
+  async function twoCheckpoints(consumer: string) {
+    const state = new WindowState(LAYOUT, BASE);
+    const ledger = new SnapshotLedger(1);
+    for (const branch of ['north', 'south', 'east']) sell(state, branch, BASE, 4);
+    const first = await checkpoint(consumer, state, ledger, 0, 12);
+    sell(state, 'north', BASE + 5_000, 2);
+    const second = await checkpoint(consumer, state, ledger, first.revision, 14);
+    expect(second.pointer.references).toEqual([first.pointer.object]);
+    return { pointer: second.pointer, figures: stateFigures(state), state };
+  }
+
+  /** Stores `bytes` as object `name` in place of what it held. */
+  async function replace(name: string, bytes: Uint8Array): Promise<void> {
+    const objects = await new Objm(nc).open(`${bucket}_snapshots`);
+    await objects.putBlob({ name, options: { max_chunk_size: 4096 } }, bytes);
+  }
+
+  /** An object's bytes as the repository stores them: the snapshot's chunks, compressed. */
+  async function compressedObject(state: WindowState): Promise<Uint8Array> {
+    const writer = SnapshotWriter.begin(state);
+    writer.step(Number.POSITIVE_INFINITY);
+    return new Uint8Array(Buffer.concat(await compressSnapshot(writer.chunks())));
+  }
+
+  it('a stored object whose last frame was cut short fails the load with a truncation error, not as a smaller snapshot', async () => {
+    const { pointer, state } = await twoCheckpoints('cut');
+    const stored = await compressedObject(state);
+    await replace(pointer.object, stored.subarray(0, stored.length - 7));
+    await expect(repository.load('cut')).rejects.toThrow(/truncated/);
+  });
+
+  it('a stored frame that no longer decompresses fails the load, and the objects read after it leave no unhandled rejection', async () => {
+    const { pointer, state } = await twoCheckpoints('corrupt');
+    const stored = await compressedObject(state);
+    // Inside the first zstd frame, past its own header; the object's digest is of these bytes.
+    for (let i = 4 + 8 + 20; i < 4 + 8 + 60; i++) stored[i] = 0xff - stored[i]!;
+    await replace(pointer.object, stored);
+    await expect(repository.load('corrupt')).rejects.toThrow(/does not decompress/);
+    // Let any rejection left unobserved surface (vitest fails the run on one).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+
+  it('an object whose chunks no longer match its digest fails the load', async () => {
+    const { pointer } = await twoCheckpoints('digest');
+    const objects = await new Objm(nc).open(`${bucket}_snapshots`);
+    const info = await objects.info(pointer.companion!);
+    // A chunk more on the object's subject: what is read is not what was stored. It reads as the
+    // head of a frame still to come, so only the digest can tell.
+    const head = new Uint8Array(8);
+    new DataView(head.buffer).setUint32(0, 100, true);
+    new DataView(head.buffer).setUint32(4, 100_000, true);
+    await jetstream(nc).publish(`$O.${bucket}_snapshots.C.${info!.nuid}`, head);
+    await expect(repository.load('digest')).rejects.toThrow(/digests do not match/);
+  });
+
+  it('an uncompressed object, as written before compression, still loads to the same figures', async () => {
+    const { pointer, figures } = await twoCheckpoints('plain');
+    const objects = await new Objm(nc).open(`${bucket}_snapshots`);
+    const compressed = await objects.getBlob(pointer.object);
+    await replace(pointer.object, await decompressSnapshot(compressed!));
+    const loaded = await repository.load('plain');
+    expect(stateFigures(decodeSnapshot(loaded!.snapshot!, LAYOUT, loaded!.earlier))).toEqual(figures);
   });
 });

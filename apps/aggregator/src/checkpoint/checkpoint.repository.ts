@@ -1,8 +1,8 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm, setSha256Backend } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { COMPANION, type SnapshotObjects } from '../windows/snapshot.codec.js';
-import { compressSnapshot, decompressSnapshot } from './snapshot-compression.js';
+import { COMPANION, type SnapshotBytes, type SnapshotObjects } from '../windows/snapshot.codec.js';
+import { compressSnapshot, SnapshotInflater } from './snapshot-compression.js';
 
 /** A checkpoint's companion object is named after it with this suffix. */
 const COMPANION_SUFFIX = '.companion';
@@ -47,9 +47,9 @@ export interface LoadedCheckpoint {
   readonly pointer: CheckpointPointer;
   readonly revision: number;
   /** Undefined when the pointer names an object that is gone. */
-  readonly snapshot: Uint8Array | undefined;
+  readonly snapshot: SnapshotBytes | undefined;
   /** The earlier objects it refers to; undefined when one of them is gone. */
-  readonly earlier: Map<string, Uint8Array> | undefined;
+  readonly earlier: Map<string, SnapshotBytes> | undefined;
 }
 
 export interface Lease {
@@ -105,16 +105,16 @@ export class CheckpointRepository {
     const entry = await this.kv.get(pointerKey(consumer));
     if (entry === null || entry.operation !== 'PUT') return undefined;
     const pointer = JSON.parse(decoder.decode(entry.value)) as CheckpointPointer;
-    // One object read at a time (several concurrent reads from one store were seen to stall),
-    // each decompressed on the thread pool while the next one is read.
+    // One object read at a time (several concurrent reads from one store were seen to stall);
+    // each one's frames are decompressed on the thread pool as they arrive, while the rest of it
+    // and the next objects are read.
     const names = pointer.references ?? [];
     const companion = pointer.companion;
-    const decompressing: Promise<Uint8Array | undefined>[] = [];
+    const decompressing: Promise<SnapshotBytes | undefined>[] = [];
     for (const name of [pointer.object, ...names, ...(companion === undefined ? [] : [companion])]) {
-      const stored = await this.objects.getBlob(name);
-      const bytes = stored === null ? Promise.resolve(undefined) : decompressSnapshot(stored);
-      // Observed now, thrown by Promise.all below: a corrupt object must not fail the process
-      // as an unhandled rejection while the next one is still being read.
+      const { bytes } = await this.read(name);
+      // Observed now, thrown by Promise.all below: a corrupt object must not fail the process as
+      // an unhandled rejection while the next one is still being read.
       bytes.catch(() => undefined);
       decompressing.push(bytes);
     }
@@ -179,6 +179,38 @@ export class CheckpointRepository {
     }
     await this.deleteUnneeded(consumer, needed).catch(() => undefined);
     return { revision: next, pointer: full };
+  }
+
+  /**
+   * Reads one object to its end, handing it to a SnapshotInflater slice by slice; resolves once
+   * it is read with the promise of its bytes (undefined if there is no such object), which are
+   * still being decompressed. Rejects on a digest mismatch, a short object or a corrupt frame.
+   */
+  private async read(name: string): Promise<{ bytes: Promise<SnapshotBytes | undefined> }> {
+    const result = await this.objects.get(name);
+    if (result === null) return { bytes: Promise.resolve(undefined) };
+    // Observed at once: it rejects when the read fails, also after a reader stopped early.
+    result.error.catch(() => undefined);
+    const inflater = new SnapshotInflater();
+    const reader = result.data.getReader();
+    let bytes = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.length;
+        inflater.push(value);
+      }
+    } catch (error) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error(`snapshot object ${name} could not be read: ${(error as Error).message}`);
+    }
+    const failure = await result.error.catch((error: Error) => error);
+    if (failure) throw new Error(`snapshot object ${name} could not be read: ${failure.message}`);
+    if (bytes !== result.info.size)
+      throw new Error(`snapshot object ${name} is ${bytes} bytes, not the ${result.info.size} stored`);
+    // Not awaited here: the caller reads the next object meanwhile (see load).
+    return { bytes: inflater.end().then((pieces) => (pieces.length === 1 ? pieces[0]! : pieces)) };
   }
 
   /** Stores one object, compressed and streamed chunk by chunk (never copied into one buffer). */

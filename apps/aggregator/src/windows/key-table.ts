@@ -154,6 +154,37 @@ export class KeyTable {
     if ((this.used + n) * 4 > this.keys.length * 3) this.#rehash(((this.used + n) * 4) / 3 + 1);
   }
 
+  /**
+   * Capacity of a table made to hold `n` rows without growing, and the length of its `order`:
+   * what adopt() takes (see Aggregate.reserveInOneBlock).
+   */
+  static sizedFor(n: number): { capacity: number; order: number } {
+    const capacity = capacityFor(Math.ceil((n * 4) / 3));
+    return { capacity, order: maxUsed(capacity) };
+  }
+
+  /**
+   * Restoring a snapshot: an empty table takes `keys`, `rows` and `order` (zeroed, sized by
+   * sizedFor for one capacity) as its arrays instead of allocating its own, e.g. views into one
+   * block that an aggregate's three tables share.
+   */
+  adopt(keys: Int32Array, rows: Float64Array, order: Int32Array): void {
+    const cap = keys.length;
+    if (
+      this.used !== 0 ||
+      cap < MIN_CAPACITY ||
+      (cap & (cap - 1)) !== 0 ||
+      rows.length !== cap * this.stride ||
+      order.length !== maxUsed(cap)
+    )
+      throw new Error('KeyTable.adopt: an empty table, and arrays sized by sizedFor for one capacity');
+    this.keys = keys;
+    this.rows = rows;
+    this.order = order;
+    this.#shift = 32 - Math.log2(cap);
+    this.#mask = cap - 1;
+  }
+
   /** Becomes a copy of `other` (same stride): its arrays copied whole, a memcpy per array. */
   copyFrom(other: KeyTable): void {
     this.keys = other.keys.slice();

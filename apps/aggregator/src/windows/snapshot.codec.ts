@@ -1,7 +1,9 @@
 import {
   Aggregate,
+  CUSTOMER_STRIDE,
   customerFiguresAt,
   type FigureTable,
+  KEY_STRIDE,
   keyFiguresAt,
   type StoredPart,
 } from './aggregate.js';
@@ -78,6 +80,12 @@ export interface SnapshotObjects {
   /** The earlier objects it refers to, to be kept while it is the newest. */
   readonly references: readonly string[];
 }
+
+/**
+ * An object's bytes: one buffer, or consecutive pieces of it (a compressed object's frames, as
+ * the store decompresses them), which decodeSnapshot reads in place without joining them.
+ */
+export type SnapshotBytes = Uint8Array | readonly Uint8Array[];
 
 export class SnapshotLayoutError extends Error {
   override readonly name = 'SnapshotLayoutError';
@@ -384,8 +392,8 @@ export class SnapshotWriter {
 }
 
 /** The earlier objects a snapshot's newest object refers to (decodeSnapshot needs them too). */
-export function snapshotReferences(newest: Uint8Array | readonly Uint8Array[]): string[] {
-  return readHeader(concat(newest)).header.objects?.slice(2) ?? [];
+export function snapshotReferences(newest: SnapshotBytes): string[] {
+  return readObject(newest).header.objects?.slice(2) ?? [];
 }
 
 /** The name a snapshot's header gives its companion object (see SnapshotWriter): the store maps it to the real one. */
@@ -401,41 +409,43 @@ function headerLine(header: unknown): Uint8Array {
 }
 
 /**
- * Inverse of SnapshotWriter: the newest object and the earlier objects it refers to, by name.
- * Throws SnapshotLayoutError for another window layout or format.
+ * Inverse of SnapshotWriter: the newest object and the earlier objects it refers to, by name,
+ * each whole or in pieces. Throws SnapshotLayoutError for another window layout or format.
  */
 export function decodeSnapshot(
-  newest: Uint8Array | readonly Uint8Array[],
+  newest: SnapshotBytes,
   layout: WindowLayout,
-  earlier: ReadonlyMap<string, Uint8Array> = new Map(),
+  earlier: ReadonlyMap<string, SnapshotBytes> = new Map(),
 ): WindowState {
-  const { header, floats } = readHeader(concat(newest));
+  const { header, body } = readObject(newest);
   if (header.format !== FORMAT || header.layout !== layoutFingerprint(layout)) {
     throw new SnapshotLayoutError(
       `snapshot layout ${header.layout} (format ${header.format}) differs from the configured ${layoutFingerprint(layout)} (format ${FORMAT})`,
     );
   }
   const bodies = header.objects.map((name, i) => {
-    if (i === 0) return floats;
-    if (name === '') return new Float64Array(0);
+    if (i === 0) return body;
+    if (name === '') return Body.EMPTY;
     const bytes = earlier.get(name);
     if (bytes === undefined) throw new Error(`snapshot refers to object ${name}, which was not given`);
-    return readHeader(bytes).floats;
+    return readObject(bytes).body;
   });
   const reader: FloatReader = {
-    floats,
+    floats: EMPTY_FLOATS,
     at: 0,
     categories: remap(header.dictionaries.categories, KEYS.categories),
     products: remap(header.dictionaries.products, KEYS.products),
     customers: remap(header.dictionaries.customers, KEYS.customers),
   };
-  const read = (at: Location, into: Aggregate) => {
+  const read = (at: Location, into: Aggregate, oneBlock = false) => {
     const [object, offset, length] = at;
-    reader.floats = bodies[object]!;
-    reader.at = offset;
-    readAggregate(reader, into);
-    if (reader.at !== offset + length)
-      throw new Error(`snapshot part at ${object}/${offset} is ${reader.at - offset} floats, not ${length}`);
+    const body = bodies[object];
+    if (body === undefined) throw new Error(`snapshot part at ${object}/${offset}: no object ${object}`);
+    reader.floats = body.floats(offset, length, object);
+    reader.at = 0;
+    readAggregate(reader, into, oneBlock);
+    if (reader.at !== length)
+      throw new Error(`snapshot part at ${object}/${offset} is ${reader.at} floats, not ${length}`);
   };
   const state = new WindowState(layout, header.nowMs);
   for (const s of header.scopes) {
@@ -446,7 +456,7 @@ export function decodeSnapshot(
       window.clock = data.clock;
       for (const [index, at] of data.buckets) {
         const bucket = new Aggregate();
-        read(at, bucket);
+        read(at, bucket, true);
         window.buckets.set(index, bucket);
       }
       read(data.running, window.running);
@@ -455,16 +465,100 @@ export function decodeSnapshot(
   return state;
 }
 
-/** An object's header and its body as float64s (copied once if the bytes are not 8-aligned). */
-function readHeader(all: Uint8Array): { header: SnapshotHeader; floats: Float64Array } {
-  const newline = all.indexOf(0x0a);
+const EMPTY_FLOATS = new Float64Array(0);
+
+/**
+ * An object's body (what follows its header line) as float64s, held in consecutive pieces of
+ * bytes: an aggregate lying in one piece at an 8-byte-aligned place is read in place, through a
+ * view; one across two pieces (or misaligned) is copied out first.
+ */
+class Body {
+  static readonly EMPTY = new Body([], 0);
+  readonly #pieces: readonly Uint8Array[];
+  /** Where each piece starts, in bytes from the start of the body. */
+  readonly #starts: number[] = [];
+  readonly #bytes: number;
+  /** The piece the last read started in (reads go mostly forward). */
+  #last = 0;
+
+  /** `pieces` hold the whole object; its body starts at byte `start` of the first. */
+  constructor(pieces: readonly Uint8Array[], start: number) {
+    const held: Uint8Array[] = [];
+    let at = 0;
+    for (const [i, piece] of pieces.entries()) {
+      const part = i === 0 ? piece.subarray(start) : piece;
+      if (part.length === 0) continue;
+      held.push(part);
+      this.#starts.push(at);
+      at += part.length;
+    }
+    this.#pieces = held;
+    this.#bytes = at;
+  }
+
+  /** `length` float64s from float `offset` of the body (of object `object`, for errors). */
+  floats(offset: number, length: number, object: number): Float64Array {
+    const from = offset * 8;
+    const to = from + length * 8;
+    if (
+      !(
+        Number.isInteger(offset) &&
+        Number.isInteger(length) &&
+        offset >= 0 &&
+        length >= 0 &&
+        to <= this.#bytes
+      )
+    )
+      throw new Error(`snapshot part at ${object}/${offset} (${length} floats) lies beyond its object's end`);
+    if (length === 0) return EMPTY_FLOATS;
+    const i = this.#pieceAt(from);
+    const piece = this.#pieces[i]!;
+    const inPiece = from - this.#starts[i]!;
+    const byteOffset = piece.byteOffset + inPiece;
+    if (inPiece + length * 8 <= piece.length && byteOffset % 8 === 0)
+      return new Float64Array(piece.buffer, byteOffset, length);
+    const out = new Float64Array(length);
+    const bytes = new Uint8Array(out.buffer);
+    let written = 0;
+    for (let j = i; written < bytes.length; j++) {
+      const part = this.#pieces[j]!;
+      const skip = j === i ? inPiece : 0;
+      const n = Math.min(part.length - skip, bytes.length - written);
+      bytes.set(part.subarray(skip, skip + n), written);
+      written += n;
+    }
+    return out;
+  }
+
+  #pieceAt(byte: number): number {
+    const starts = this.#starts;
+    let i = this.#last;
+    if (!(starts[i]! <= byte && (i + 1 === starts.length || byte < starts[i + 1]!))) {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= byte) lo = mid;
+        else hi = mid - 1;
+      }
+      i = lo;
+    }
+    this.#last = i;
+    return i;
+  }
+}
+
+/** An object's header and its body. The header line must lie in the first piece (else the pieces are joined). */
+function readObject(bytes: SnapshotBytes): { header: SnapshotHeader; body: Body } {
+  let pieces: readonly Uint8Array[] = bytes instanceof Uint8Array ? [bytes] : bytes;
+  let newline = pieces.length === 0 ? -1 : pieces[0]!.indexOf(0x0a);
+  if (newline < 0 && pieces.length > 1) {
+    pieces = [concat(pieces)];
+    newline = pieces[0]!.indexOf(0x0a);
+  }
   if (newline < 0) throw new Error('snapshot has no header line');
-  const header = JSON.parse(decoder.decode(all.subarray(0, newline))) as SnapshotHeader;
-  const start = newline + 1;
-  // A copy, not .slice(): on a Buffer that is a view at the same offset.
-  const aligned = (all.byteOffset + start) % 8 === 0 ? all : new Uint8Array(all);
-  const floats = new Float64Array(aligned.buffer, aligned.byteOffset + start, (aligned.length - start) / 8);
-  return { header, floats };
+  const header = JSON.parse(decoder.decode(pieces[0]!.subarray(0, newline))) as SnapshotHeader;
+  return { header, body: new Body(pieces, newline + 1) };
 }
 
 /**
@@ -648,7 +742,12 @@ interface FloatReader {
   readonly customers: Int32Array;
 }
 
-function readAggregate(r: FloatReader, a: Aggregate): void {
+/**
+ * Reads one aggregate at r.at into `a` (empty). `oneBlock`: its tables' arrays are carved out of
+ * one block sized from the three tables' row counts (buckets, which do not grow once closed);
+ * otherwise each table is reserved on its own (running and all-time totals, which grow).
+ */
+function readAggregate(r: FloatReader, a: Aggregate, oneBlock: boolean): void {
   const f = r.floats;
   a.sales = f[r.at++]!;
   a.returns = f[r.at++]!;
@@ -657,34 +756,87 @@ function readAggregate(r: FloatReader, a: Aggregate): void {
   a.gross.hi = f[r.at++]!;
   a.returned.lo = f[r.at++]!;
   a.returned.hi = f[r.at++]!;
-  readTable(r, a.categories, r.categories);
-  readTable(r, a.products, r.products);
-  readTable(r, a.customers, r.customers);
+  if (oneBlock) {
+    const categories = tableRows(f, r.at, KEY_STRIDE);
+    const products = tableRows(f, categories.end, KEY_STRIDE);
+    const customers = tableRows(f, products.end, CUSTOMER_STRIDE);
+    a.reserveInOneBlock(categories.n, products.n, customers.n);
+  }
+  readTable(r, a.categories, r.categories, !oneBlock);
+  readTable(r, a.products, r.products, !oneBlock);
+  readTable(r, a.customers, r.customers, !oneBlock);
 }
 
-function readTable(r: FloatReader, t: FigureTable, ids: Int32Array): void {
+/** Float64s a table takes after its 3 heads, in format 1 (else 0). */
+function tableBody(n: number, stride: number, format: number): number {
+  return format === 0 ? n * (1 + stride) : Math.ceil((n * stride) / 2) + n;
+}
+
+/** A table's row count, from its head at `at`, and where the next table starts. */
+function tableRows(f: Float64Array, at: number, stride: number): { n: number; end: number } {
+  const n = f[at + 1]!;
+  const end = at + 3 + tableBody(n, stride, f[at + 2]!);
+  if (!(Number.isInteger(n) && n >= 0 && end <= f.length))
+    throw new Error(`snapshot table of ${n} rows runs past its part`);
+  return { n, end };
+}
+
+/** One table at r.at into `t` (empty): reserved here if `reserve`, else already sized for its rows. */
+function readTable(r: FloatReader, t: FigureTable, ids: Int32Array, reserve: boolean): void {
   const f = r.floats;
   const capacity = f[r.at]!;
   const n = f[r.at + 1]!;
   const format = f[r.at + 2]!;
   r.at += 3;
   const stride = t.stride;
-  t.reserve(n, capacity);
+  if (!(Number.isInteger(n) && n >= 0 && r.at + tableBody(n, stride, format) <= f.length))
+    throw new Error(`snapshot table of ${n} rows runs past its part`);
+  if (reserve) t.reserve(n, capacity);
   const rows = t.rows;
+  const idCount = ids.length;
   if (format === 0) {
     for (let e = 0; e < n; e++) {
-      const o = t.slot(ids[f[r.at++]!]!);
+      const id = f[r.at++]!;
+      if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
+      const o = t.slot(ids[id]!);
       for (let c = 0; c < stride; c++) rows[o + c] = f[r.at + c]!;
       r.at += stride;
     }
   } else {
-    const lo = stride - 2;
     const ints = new Int32Array(f.buffer, f.byteOffset + r.at * 8, n * stride);
     const losAt = r.at + Math.ceil((n * stride) / 2);
-    let q = 0;
-    for (let e = 0; e < n; e++) {
-      const o = t.slot(ids[ints[q++]!]!);
-      for (let c = 0; c < stride; c++) rows[o + c] = c === lo ? f[losAt + e]! : ints[q++]!;
+    // Each row: the key id, then every column but lo as int32s; the lo values after all rows.
+    if (stride === KEY_STRIDE) {
+      for (let e = 0, q = 0; e < n; e++, q += 6) {
+        const id = ints[q]!;
+        if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
+        const o = t.slot(ids[id]!);
+        rows[o] = ints[q + 1]!;
+        rows[o + 1] = ints[q + 2]!;
+        rows[o + 2] = ints[q + 3]!;
+        rows[o + 3] = ints[q + 4]!;
+        rows[o + 4] = f[losAt + e]!;
+        rows[o + 5] = ints[q + 5]!;
+      }
+    } else if (stride === CUSTOMER_STRIDE) {
+      for (let e = 0, q = 0; e < n; e++, q += 4) {
+        const id = ints[q]!;
+        if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
+        const o = t.slot(ids[id]!);
+        rows[o] = ints[q + 1]!;
+        rows[o + 1] = ints[q + 2]!;
+        rows[o + 2] = f[losAt + e]!;
+        rows[o + 3] = ints[q + 3]!;
+      }
+    } else {
+      const lo = stride - 2;
+      let q = 0;
+      for (let e = 0; e < n; e++) {
+        const id = ints[q++]!;
+        if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
+        const o = t.slot(ids[id]!);
+        for (let c = 0; c < stride; c++) rows[o + c] = c === lo ? f[losAt + e]! : ints[q++]!;
+      }
     }
     r.at = losAt + n;
   }
