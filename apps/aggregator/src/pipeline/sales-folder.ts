@@ -108,6 +108,14 @@ export class SalesFolder {
     landSettled(this.state);
   }
 
+  /**
+   * Lands for at most LAND_SLICE_MS every staged second but the clock's, settled or not; true
+   * when none is left (what a checkpoint does before it begins, see AggregatorService).
+   */
+  landAllButCurrent(): boolean {
+    return this.state.land(LAND_SLICE_MS);
+  }
+
   /** Moves the windows' clock; figures change when a bucket enters or leaves a window. */
   tick(now: number): void {
     // Every bucket width is a multiple of the smallest, so no window moves unless it does.

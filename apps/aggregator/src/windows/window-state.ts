@@ -87,8 +87,9 @@ export class WindowState {
    * Lands staged slots before `beforeSlot` (by default the clock's slot, which still gathers
    * sales) for about `budgetMs`. The service lands a little after each batch, so the landing of
    * a busy second is spread over the next one instead of stopping the aggregator once a second.
+   * True when nothing staged before `beforeSlot` is left.
    */
-  land(budgetMs: number, beforeSlot: number = Math.floor(this.nowMs / this.slotMs)): void {
+  land(budgetMs: number, beforeSlot: number = Math.floor(this.nowMs / this.slotMs)): boolean {
     const until = performance.now() + budgetMs;
     for (const [slot, branches] of this.#pending) {
       if (slot >= beforeSlot) continue;
@@ -101,15 +102,16 @@ export class WindowState {
         all.merge(agg, 1);
         branches.delete(branchId);
         this.#landSlot(this.scope(branchId), slot, agg, this.#spare);
-        if (performance.now() >= until) return;
+        if (performance.now() >= until) return false;
       }
       this.#pending.delete(slot);
       if (all !== undefined) {
         this.#allOf.delete(slot);
         this.#landSlot(this.scope(ALL_BRANCHES), slot, all, this.#spareAll);
       }
-      if (performance.now() >= until) return;
+      if (performance.now() >= until) return false;
     }
+    return true;
   }
 
   /**
