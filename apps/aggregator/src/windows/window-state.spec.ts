@@ -387,6 +387,26 @@ describe('WindowState', () => {
     expect(state.view('all', 'west')).toBeUndefined();
   });
 
+  it("landing in slices lands one branch's second at a time, says when nothing is left, and a read sees every staged sale either way", () => {
+    const now = T0 + 5 * MIN;
+    const state = stateAt(now);
+    for (const branchId of ['north', 'south', 'east']) {
+      state.apply(contributionOf(sale(now - 10 * SEC, now, { branchId })));
+      state.apply(contributionOf(sale(now - 20 * SEC, now, { branchId })));
+    }
+    // The clock's own second is not landed by default: a sale in it stays staged.
+    state.apply(contributionOf(sale(now, now, { branchId: 'north' })));
+    // A budget of 0 ms lands one branch's second per call: 3 branches × 2 seconds.
+    let calls = 1;
+    while (!state.land(0)) calls++;
+    expect(calls).toBeGreaterThanOrEqual(6);
+    expect(state.landedKeyCount).toBeGreaterThan(0);
+    expect(state.land(0)).toBe(true);
+    expect(counts(state, ALL_BRANCHES)).toEqual([7, 7, 7, 7, 7, 7]);
+    expect(counts(state, 'north')).toEqual([3, 3, 3, 3, 3, 3]);
+    expect(counts(state, 'south')).toEqual([2, 2, 2, 2, 2, 2]);
+  });
+
   it('a branch first seen after the clock moved starts at the current clock', () => {
     const state = stateAt(T0);
     state.advance(T0 + 10 * MIN);
