@@ -772,6 +772,12 @@ function tableBody(n: number, stride: number, format: number): number {
   return format === 0 ? n * (1 + stride) : Math.ceil((n * stride) / 2) + n;
 }
 
+/** The process's key id of a snapshot key id (its place in the snapshot's dictionary). */
+function keyOf(ids: Int32Array, id: number): number {
+  if (!(id >= 0 && id < ids.length)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
+  return ids[id]!;
+}
+
 /** A table's row count, from its head at `at`, and where the next table starts. */
 function tableRows(f: Float64Array, at: number, stride: number): { n: number; end: number } {
   const n = f[at + 1]!;
@@ -785,20 +791,15 @@ function tableRows(f: Float64Array, at: number, stride: number): { n: number; en
 function readTable(r: FloatReader, t: FigureTable, ids: Int32Array, reserve: boolean): void {
   const f = r.floats;
   const capacity = f[r.at]!;
-  const n = f[r.at + 1]!;
+  const { n } = tableRows(f, r.at, t.stride);
   const format = f[r.at + 2]!;
   r.at += 3;
   const stride = t.stride;
-  if (!(Number.isInteger(n) && n >= 0 && r.at + tableBody(n, stride, format) <= f.length))
-    throw new Error(`snapshot table of ${n} rows runs past its part`);
   if (reserve) t.reserve(n, capacity);
   const rows = t.rows;
-  const idCount = ids.length;
   if (format === 0) {
     for (let e = 0; e < n; e++) {
-      const id = f[r.at++]!;
-      if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
-      const o = t.slot(ids[id]!);
+      const o = t.slot(keyOf(ids, f[r.at++]!));
       for (let c = 0; c < stride; c++) rows[o + c] = f[r.at + c]!;
       r.at += stride;
     }
@@ -806,11 +807,10 @@ function readTable(r: FloatReader, t: FigureTable, ids: Int32Array, reserve: boo
     const ints = new Int32Array(f.buffer, f.byteOffset + r.at * 8, n * stride);
     const losAt = r.at + Math.ceil((n * stride) / 2);
     // Each row: the key id, then every column but lo as int32s; the lo values after all rows.
+    // Unrolled per stride (a product/category row, else a customer row: the only two).
     if (stride === KEY_STRIDE) {
       for (let e = 0, q = 0; e < n; e++, q += 6) {
-        const id = ints[q]!;
-        if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
-        const o = t.slot(ids[id]!);
+        const o = t.slot(keyOf(ids, ints[q]!));
         rows[o] = ints[q + 1]!;
         rows[o + 1] = ints[q + 2]!;
         rows[o + 2] = ints[q + 3]!;
@@ -818,24 +818,13 @@ function readTable(r: FloatReader, t: FigureTable, ids: Int32Array, reserve: boo
         rows[o + 4] = f[losAt + e]!;
         rows[o + 5] = ints[q + 5]!;
       }
-    } else if (stride === CUSTOMER_STRIDE) {
-      for (let e = 0, q = 0; e < n; e++, q += 4) {
-        const id = ints[q]!;
-        if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
-        const o = t.slot(ids[id]!);
+    } else {
+      for (let e = 0, q = 0; e < n; e++, q += CUSTOMER_STRIDE) {
+        const o = t.slot(keyOf(ids, ints[q]!));
         rows[o] = ints[q + 1]!;
         rows[o + 1] = ints[q + 2]!;
         rows[o + 2] = f[losAt + e]!;
         rows[o + 3] = ints[q + 3]!;
-      }
-    } else {
-      const lo = stride - 2;
-      let q = 0;
-      for (let e = 0; e < n; e++) {
-        const id = ints[q++]!;
-        if (!(id >= 0 && id < idCount)) throw new Error(`snapshot key id ${id} is not in its dictionary`);
-        const o = t.slot(ids[id]!);
-        for (let c = 0; c < stride; c++) rows[o + c] = c === lo ? f[losAt + e]! : ints[q++]!;
       }
     }
     r.at = losAt + n;
