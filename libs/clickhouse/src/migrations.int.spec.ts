@@ -45,6 +45,70 @@ describe('ClickHouse migrations on embedded chdb', () => {
     await expect(migrateClickHouse(fixture.client, edited)).rejects.toThrow(/changed after it was applied/);
   });
 
+  it('0004 rebuilds sale_lines sorted by minute with every row kept, and runs again safely', async () => {
+    fixture = await ClickHouseFixture.create({ migrate: false });
+    const files = loadClickHouseMigrations();
+    const rebuild = files.findIndex((f) => f.version === '0004_sort_sale_lines_by_minute');
+    expect(rebuild).toBeGreaterThan(0);
+    await migrateClickHouse(fixture.client, files.slice(0, rebuild));
+    const rows = [1, 2, 3].map((i) => ({
+      sale_id: `s${i}`,
+      line_no: 1,
+      kind: 'sale',
+      sign: 1,
+      branch_id: `b${i % 2}`,
+      product_id: 'p1',
+      category: 'fruit',
+      quantity: i,
+      unit_price: '1.5',
+      discount: '0',
+      amount: '1.5',
+      net_quantity: i,
+      net_amount: '1.5',
+      occurred_at: `2026-11-21 10:0${i}:00.000`,
+      received_at: `2026-11-21 10:0${i}:01.000`,
+      stream_seq: i,
+      version: 1000 - i,
+    }));
+    await fixture.client.insert('sale_lines', rows);
+    const sortingKey = async () =>
+      (
+        await fixture!.client.rows<{ sorting_key: string }>(
+          "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'sale_lines'",
+        )
+      )[0]?.sorting_key;
+    const contents = () =>
+      fixture!.client.rows(
+        'SELECT sale_id, branch_id, quantity, occurred_at, inserted_at FROM sale_lines ORDER BY sale_id',
+      );
+    expect(await sortingKey()).toContain('toDate(occurred_at)');
+    const before = await contents();
+
+    expect((await migrateClickHouse(fixture.client, files)).applied).toContain(files[rebuild]!.version);
+    expect(await sortingKey()).toBe('branch_id, toStartOfMinute(occurred_at), sale_id, line_no');
+    expect(await contents()).toEqual(before);
+    // The views read the rebuilt table by name.
+    expect(await fixture.client.rows('SELECT count() AS n FROM sale_lines_final')).toEqual([{ n: '3' }]);
+    const tables = async () =>
+      (
+        await fixture!.client.rows<{ name: string }>(
+          "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'sale_lines%' ORDER BY name",
+        )
+      ).map((t) => t.name);
+    expect(await tables()).toEqual(['sale_lines', 'sale_lines_final']);
+
+    // Killed after the swap, before the old rows were dropped and the file recorded: the rerun
+    // rebuilds from the table already swapped in, and loses nothing.
+    await fixture.client.command('CREATE TABLE sale_lines_rebuild AS sale_lines');
+    await fixture.client.command('INSERT INTO sale_lines_rebuild SELECT * FROM sale_lines');
+    await fixture.client.command(`DELETE FROM schema_migrations WHERE version = '${files[rebuild]!.version}'`);
+    await fixture.client.command('OPTIMIZE TABLE schema_migrations FINAL');
+    expect((await migrateClickHouse(fixture.client, files)).applied).toEqual([files[rebuild]!.version]);
+    expect(await sortingKey()).toBe('branch_id, toStartOfMinute(occurred_at), sale_id, line_no');
+    expect(await contents()).toEqual(before);
+    expect(await tables()).toEqual(['sale_lines', 'sale_lines_final']);
+  });
+
   it('an identical block inserted twice with its deduplication token is stored once; FINAL collapses replays', async () => {
     fixture = await ClickHouseFixture.create();
     const row = (saleId: string, lineNo: number, seq: number) => ({
