@@ -101,7 +101,9 @@ describe('ClickHouse migrations on embedded chdb', () => {
     // rebuilds from the table already swapped in, and loses nothing.
     await fixture.client.command('CREATE TABLE sale_lines_rebuild AS sale_lines');
     await fixture.client.command('INSERT INTO sale_lines_rebuild SELECT * FROM sale_lines');
-    await fixture.client.command(`DELETE FROM schema_migrations WHERE version = '${files[rebuild]!.version}'`);
+    await fixture.client.command(
+      `DELETE FROM schema_migrations WHERE version = '${files[rebuild]!.version}'`,
+    );
     await fixture.client.command('OPTIMIZE TABLE schema_migrations FINAL');
     expect((await migrateClickHouse(fixture.client, files)).applied).toEqual([files[rebuild]!.version]);
     expect(await sortingKey()).toBe('branch_id, toStartOfMinute(occurred_at), sale_id, line_no');
