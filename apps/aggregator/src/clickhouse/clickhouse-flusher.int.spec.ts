@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FoldedBatch } from '../pipeline/folded-batch.js';
 import { ClickHouseFlusher, type FlushOptions } from './clickhouse-flusher.js';
+import { SALE_LINE_COLUMNS, saleLineRows } from './sale-line-rows.js';
 
 let fixture: ClickHouseFixture | undefined;
 afterEach(async () => {
@@ -96,6 +97,36 @@ describe('ClickHouse flush on embedded chdb', () => {
     expect(raw.revenue).toBe(expectedNet(sales));
     expect(rollup).toEqual(fromRaw);
     expect(rollup.length).toBeGreaterThan(4);
+  });
+
+  it('stores every column of every line as saleLineRows describes it (the compact encoding keeps the column order)', async () => {
+    fixture = await ClickHouseFixture.create();
+    const sales = salesAt(12, 300).map(({ sale, streamSeq }, i) => ({
+      streamSeq,
+      sale: {
+        ...sale,
+        cashierId: `cashier-${i}`,
+        buyerCountry: 'DE',
+        sellerCountry: 'AT',
+        paymentMethod: i % 2 === 0 ? 'card' : 'cash',
+        lines: sale.lines.map((line) => ({ ...line, brand: `brand-${i}` })),
+      },
+    }));
+    const flusher = new ClickHouseFlusher(fixture.client, OPTIONS, noMetrics, silent);
+    await (await flusher.accept(batch(sales))).durable;
+    // Every value as text, numbers normalized (ClickHouse drops a decimal's trailing zeros).
+    const text = (v: unknown) =>
+      typeof v === 'number' || /^-?\d+(\.\d+)?$/.test(String(v)) ? String(Number(v)) : String(v);
+    const normalized = (row: Record<string, unknown>) => SALE_LINE_COLUMNS.map((c) => `${c}=${text(row[c])}`);
+    const stored = await fixture.client.rows<Record<string, unknown>>(
+      `SELECT ${SALE_LINE_COLUMNS.join(', ')} FROM sale_lines FINAL ORDER BY sale_id, line_no`,
+    );
+    const expected = sales
+      .flatMap((s) => saleLineRows(s))
+      .sort((a, b) => a.sale_id.localeCompare(b.sale_id) || a.line_no - b.line_no);
+    expect(stored.map(normalized)).toEqual(
+      expected.map((r) => normalized(r as unknown as Record<string, unknown>)),
+    );
   });
 
   it('a replay in other blocks (after a crash between insert and ack) changes no table and no rollup', async () => {

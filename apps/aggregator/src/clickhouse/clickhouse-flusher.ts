@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ClickHouseClient } from '@tally/clickhouse';
 import type { Logger } from 'pino';
 import type { Durable, FoldedBatch, FoldedBatchSink } from '../pipeline/folded-batch.js';
-import { saleLineRows } from './sale-line-rows.js';
+import { SALE_LINE_COLUMNS, saleLineJson, saleLineRows } from './sale-line-rows.js';
 
 /**
  * The ClickHouse flush: folded batches → blocks of `sale_lines` rows → one INSERT per block →
@@ -47,11 +47,12 @@ export interface FlushMetrics {
 }
 
 /**
- * A block being filled: its rows are encoded as they arrive (JSONEachRow text, the deduplication
- * token's hash, the rollup cells they touch), so writing it serializes nothing at once.
+ * A block being filled: its rows are encoded as they arrive (JSONCompactEachRow text, the
+ * deduplication token's hash, the rollup cells they touch), so writing it serializes nothing at
+ * once.
  */
 interface Block {
-  /** The rows as JSONEachRow lines, a string per batch. */
+  /** The rows as JSONCompactEachRow lines (SALE_LINE_COLUMNS), a string per batch. */
   readonly text: string[];
   rows: number;
   /** Hash of every row's (stream_seq, sale_id, line_no), in order: the deduplication token. */
@@ -184,7 +185,11 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     for (;;) {
       const started = performance.now();
       try {
-        await this.client.insert('sale_lines', text, token);
+        await this.client.insert(
+          'sale_lines',
+          { format: 'JSONCompactEachRow', columns: SALE_LINE_COLUMNS, text },
+          token,
+        );
         await this.refreshRollup(block.cells);
         this.metrics.flushed(block.rows, (performance.now() - started) / 1000);
         this.#stored++;
@@ -265,25 +270,29 @@ function deferred(): Deferred {
 }
 
 /**
- * A batch's rows as JSONEachRow lines; the block's token hash, sequence range and rollup cells
+ * A batch's rows as JSONCompactEachRow lines; the block's token hash, sequence range and rollup cells
  * take them in as well.
  */
 function encodeRows(block: Block, batch: FoldedBatch): string {
   let text = '';
   for (const streamed of batch.sales) {
-    for (const row of saleLineRows(streamed)) {
-      text += `${JSON.stringify(row)}\n`;
+    const rows = saleLineRows(streamed);
+    for (const row of rows) {
+      text += `${saleLineJson(row)}\n`;
       block.hash.update(`${row.stream_seq}/${row.sale_id}/${row.line_no};`);
       if (block.rows === 0) block.firstSeq = row.stream_seq;
       block.lastSeq = row.stream_seq;
       block.rows++;
-      let minutes = block.cells.get(row.branch_id);
-      if (minutes === undefined) {
-        minutes = new Set();
-        block.cells.set(row.branch_id, minutes);
-      }
-      minutes.add(`${row.occurred_at.slice(0, 16)}:00`);
     }
+    // A sale's lines share its branch and minute: one rollup cell per sale.
+    const first = rows[0];
+    if (first === undefined) continue;
+    let minutes = block.cells.get(first.branch_id);
+    if (minutes === undefined) {
+      minutes = new Set();
+      block.cells.set(first.branch_id, minutes);
+    }
+    minutes.add(`${first.occurred_at.slice(0, 16)}:00`);
   }
   return text;
 }

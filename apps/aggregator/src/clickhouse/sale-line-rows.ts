@@ -1,6 +1,6 @@
 import { type StreamedSale, timestampMs } from '@tally/contracts';
 
-/** One row of `sale_lines` (clickhouse/migrations/0001), as JSONEachRow. */
+/** One row of `sale_lines` (clickhouse/migrations/0001, 0004); saleLineJson encodes it for the insert. */
 export interface SaleLineRow {
   readonly sale_id: string;
   readonly line_no: number;
@@ -66,6 +66,70 @@ export function saleLineRows({ sale, streamSeq }: StreamedSale): SaleLineRow[] {
     stream_seq: streamSeq,
     version: Number.MAX_SAFE_INTEGER - streamSeq,
   }));
+}
+
+/** The columns the flusher writes, in the order saleLineJson lists them (inserted_at: its default). */
+export const SALE_LINE_COLUMNS = [
+  'sale_id',
+  'line_no',
+  'kind',
+  'sign',
+  'original_sale_id',
+  'branch_id',
+  'register_id',
+  'cashier_id',
+  'customer_id',
+  'buyer_country',
+  'seller_country',
+  'payment_method',
+  'currency',
+  'product_id',
+  'product_name',
+  'category',
+  'brand',
+  'quantity',
+  'unit_price',
+  'discount',
+  'amount',
+  'net_quantity',
+  'net_amount',
+  'occurred_at',
+  'received_at',
+  'stream_seq',
+  'version',
+] as const satisfies readonly (keyof SaleLineRow)[];
+
+/** A row as one JSONCompactEachRow line (without the newline): its values in SALE_LINE_COLUMNS order. */
+export function saleLineJson(r: SaleLineRow): string {
+  return JSON.stringify([
+    r.sale_id,
+    r.line_no,
+    r.kind,
+    r.sign,
+    r.original_sale_id,
+    r.branch_id,
+    r.register_id,
+    r.cashier_id,
+    r.customer_id,
+    r.buyer_country,
+    r.seller_country,
+    r.payment_method,
+    r.currency,
+    r.product_id,
+    r.product_name,
+    r.category,
+    r.brand,
+    r.quantity,
+    r.unit_price,
+    r.discount,
+    r.amount,
+    r.net_quantity,
+    r.net_amount,
+    r.occurred_at,
+    r.received_at,
+    r.stream_seq,
+    r.version,
+  ]);
 }
 
 /** RFC 3339 (any offset) → `YYYY-MM-DD hh:mm:ss.sss` in UTC, what DateTime64(3, 'UTC') parses. */
