@@ -16,37 +16,8 @@
 -- embedded mode it applies it itself at start-up): rows inserted during the copy would be left
 -- in the old table.
 DROP TABLE IF EXISTS sale_lines_rebuild;
-CREATE TABLE sale_lines_rebuild
-(
-    sale_id          String,
-    line_no          UInt16,
-    kind             Enum8('sale' = 1, 'return' = 2),
-    sign             Int8,
-    original_sale_id String,
-    branch_id        LowCardinality(String),
-    register_id      String,
-    cashier_id       String,
-    customer_id      String,
-    buyer_country    LowCardinality(String),
-    seller_country   LowCardinality(String),
-    payment_method   LowCardinality(String),
-    currency         LowCardinality(String),
-    product_id       String,
-    product_name     String,
-    category         LowCardinality(String),
-    brand            LowCardinality(String),
-    quantity         UInt32,
-    unit_price       Decimal(18, 4),
-    discount         Decimal(18, 4),
-    amount           Decimal(18, 4),
-    net_quantity     Int64,
-    net_amount       Decimal(18, 4),
-    occurred_at      DateTime64(3, 'UTC'),
-    received_at      DateTime64(3, 'UTC'),
-    stream_seq       UInt64,
-    version          UInt64,
-    inserted_at      DateTime64(3, 'UTC') DEFAULT now64(3)
-)
+-- The same columns (AS sale_lines), another sorting key.
+CREATE TABLE sale_lines_rebuild AS sale_lines
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (branch_id, toStartOfMinute(occurred_at), sale_id, line_no)
