@@ -185,11 +185,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     for (;;) {
       const started = performance.now();
       try {
-        await this.client.insert(
-          'sale_lines',
-          { format: 'JSONCompactEachRow', columns: SALE_LINE_COLUMNS, text },
-          token,
-        );
+        await this.client.insert('sale_lines', { columns: SALE_LINE_COLUMNS, text }, token);
         await this.refreshRollup(block.cells);
         this.metrics.flushed(block.rows, (performance.now() - started) / 1000);
         this.#stored++;
