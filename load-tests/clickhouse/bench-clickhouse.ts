@@ -115,7 +115,14 @@ async function main(): Promise<void> {
   const flush = await withFolder(async (client) => {
     const flusher = new ClickHouseFlusher(
       client,
-      { maxRows: BLOCK, maxMessages: 1_000_000, maxWaitMs: 1000, retryMinMs: 100, retryMaxMs: 1000 },
+      {
+        maxRows: BLOCK,
+        maxMessages: 1_000_000,
+        maxWaitMs: 1000,
+        rollupEveryMs: 5000,
+        retryMinMs: 100,
+        retryMaxMs: 1000,
+      },
       { flushed: () => undefined, failed: () => undefined },
       pino({ level: 'silent' }),
     );

@@ -68,7 +68,7 @@ beforeAll(async () => {
   }
   const flusher = new ClickHouseFlusher(
     fixture.client,
-    { maxRows: 200, maxMessages: 1000, maxWaitMs: 20, retryMinMs: 10, retryMaxMs: 100 },
+    { maxRows: 200, maxMessages: 1000, maxWaitMs: 20, rollupEveryMs: 20, retryMinMs: 10, retryMaxMs: 100 },
     { flushed: () => undefined, failed: () => undefined },
     pino({ level: 'silent' }),
   );

@@ -18,6 +18,7 @@ const OPTIONS: FlushOptions = {
   maxRows: 50,
   maxMessages: 1000,
   maxWaitMs: 50,
+  rollupEveryMs: 50,
   retryMinMs: 10,
   retryMaxMs: 50,
 };
@@ -127,6 +128,58 @@ describe('ClickHouse flush on embedded chdb', () => {
     expect(stored.map(normalized)).toEqual(
       expected.map((r) => normalized(r as unknown as Record<string, unknown>)),
     );
+  });
+
+  it('stored blocks wait for one rollup refresh: their rows are in sale_lines at once, the rollup cells and the acks follow together', async () => {
+    fixture = await ClickHouseFixture.create();
+    const client = fixture.client;
+    const flusher = new ClickHouseFlusher(
+      client,
+      { ...OPTIONS, maxRows: 10, rollupEveryMs: 60_000 },
+      noMetrics,
+      silent,
+    );
+    const sales = salesAt(15, 700);
+    let settled = 0;
+    const durable = [];
+    for (let i = 0; i < sales.length; i += 5) {
+      const { durable: d } = await flusher.accept(batch(sales.slice(i, i + 5)));
+      durable.push(d.then(() => settled++));
+    }
+    const lines = sales.reduce((n, s) => n + s.sale.lines.length, 0);
+    await expect
+      .poll(async () =>
+        Number((await client.rows<{ n: string }>('SELECT count() AS n FROM sale_lines'))[0]!.n),
+      )
+      .toBe(lines);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(settled).toBe(0);
+    expect(await client.rows('SELECT count() AS n FROM sales_minute')).toEqual([{ n: '0' }]);
+    await flusher.close();
+    await Promise.all(durable);
+    expect(settled).toBe(3);
+    const { rollup, fromRaw } = await figures(client);
+    expect(rollup).toEqual(fromRaw);
+  });
+
+  it('the rollup is refreshed before its wait is over once the blocks waiting for it hold maxMessages messages', async () => {
+    fixture = await ClickHouseFixture.create();
+    const flusher = new ClickHouseFlusher(
+      fixture.client,
+      { ...OPTIONS, maxRows: 10, maxMessages: 12, rollupEveryMs: 60_000 },
+      noMetrics,
+      silent,
+    );
+    const sales = salesAt(15, 800);
+    const durable = [];
+    for (let i = 0; i < sales.length; i += 5)
+      durable.push((await flusher.accept(batch(sales.slice(i, i + 5)))).durable);
+    // Three blocks of 5 messages: the third brings the waiting messages to 15 ≥ 12.
+    const timedOut = new Promise((resolve) => setTimeout(() => resolve('waited for rollupEveryMs'), 15_000));
+    expect(await Promise.race([Promise.all(durable).then(() => 'refreshed'), timedOut])).toBe('refreshed');
+    const { rollup, fromRaw } = await figures(fixture.client);
+    expect(rollup).toEqual(fromRaw);
+    await flusher.close();
   });
 
   it('a replay in other blocks (after a crash between insert and ack) changes no table and no rollup', async () => {

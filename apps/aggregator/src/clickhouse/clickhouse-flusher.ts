@@ -6,11 +6,20 @@ import { SALE_LINE_COLUMNS, saleLineJson, saleLineRows } from './sale-line-rows.
 
 /**
  * The ClickHouse flush: folded batches → blocks of `sale_lines` rows → one INSERT per block →
- * the per-minute rollup recomputed for the cells the block touched → the messages acked.
+ * the per-minute rollup recomputed for the cells the blocks since the last refresh touched →
+ * their messages acked.
  *
- * Flush triggers, explicitly: a block is cut when it holds `maxRows` rows, or `maxMessages`
- * messages (kept below the consumer's max_ack_pending, which would otherwise stop deliveries
- * while the block waits), or when its first batch has waited `maxWaitMs`, and at shutdown.
+ * Triggers, explicitly:
+ * - a block is cut when it holds `maxRows` rows, or `maxMessages` messages, or when its first
+ *   batch has waited `maxWaitMs`, and at shutdown;
+ * - the rollup is refreshed once the oldest stored block waiting for it has waited
+ *   `rollupEveryMs`, or when the blocks waiting hold `maxMessages` messages, and at shutdown.
+ *   Each refresh re-reads every row of the minutes it rewrites (the current minute, at a steady
+ *   rate), so refreshing after every block would read each minute's rows again once a block.
+ *
+ * Messages are acked only once their rows and the rollup cells they touched are stored, so
+ * `maxMessages` bounds both the block and the blocks waiting for the rollup: keep it below the
+ * consumer's max_ack_pending, which would otherwise stop deliveries.
  *
  * Never double counted, whatever fails:
  * - A failed INSERT is retried as the identical block with the same deduplication token until
@@ -30,6 +39,8 @@ export interface FlushOptions {
   readonly maxRows: number;
   readonly maxMessages: number;
   readonly maxWaitMs: number;
+  /** Longest a stored block waits for the rollup refresh (and its messages for their ack). */
+  readonly rollupEveryMs: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   /**
@@ -68,15 +79,27 @@ interface Block {
   readonly startedAt: number;
 }
 
+/** Stored blocks waiting for one rollup refresh of the cells they touched. */
+interface Unrolled {
+  readonly cells: Map<string, Set<string>>;
+  readonly blocks: Block[];
+  messages: number;
+  /** rollupEveryMs has passed since the first of them was stored. */
+  due: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export class ClickHouseFlusher implements FoldedBatchSink {
   readonly name = 'clickhouse';
   /** The block filling up. */
   #open: Block | undefined;
-  /** Whether a block is being written (one at a time). */
+  /** Whether a block or the rollup is being written (one write at a time). */
   #busy = false;
-  /** The open block's wait ran out while another block was being written. */
+  /** The open block's wait ran out while another write was going on. */
   #due = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Blocks stored in sale_lines whose rollup cells are not refreshed yet (their acks wait). */
+  #unrolled: Unrolled | undefined;
   #closing = false;
   #lastVersion = 0;
   #stored = 0;
@@ -100,24 +123,24 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     block.messages += batch.messages.length;
     if (this.options.fault?.point === 'with-buffer') this.maybeKill(batch.messages.length > 0);
     if (this.isFull(block)) {
-      this.cut();
+      this.pump();
     } else {
       this.#timer ??= setTimeout(() => {
         this.#due = true;
-        this.cut();
+        this.pump();
       }, this.options.maxWaitMs);
     }
     return { durable: block.done.promise };
   }
 
   /**
-   * Writes what is buffered and waits for it. A write that fails now is not retried: its
-   * messages stay unacked and come back after a restart.
+   * Writes what is buffered, refreshes the rollup and waits for it. A write that fails now is
+   * not retried: its messages stay unacked and come back after a restart.
    */
   async close(): Promise<void> {
     this.#closing = true;
-    this.cut();
-    while (this.#busy || this.#open !== undefined) await this.changed();
+    this.pump();
+    while (this.#busy || this.#open !== undefined || this.#unrolled !== undefined) await this.changed();
   }
 
   private maybeKill(now: boolean): void {
@@ -154,27 +177,72 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     for (const wake of waiters) wake();
   }
 
-  /** Starts writing the open block, unless one is being written (then it goes next). */
-  private cut(): void {
+  /**
+   * Starts the next write, unless one is going on (its end calls pump again): the rollup when it
+   * is due, else the open block when it is full, due or closing.
+   */
+  private pump(): void {
+    if (this.#busy) return;
+    let write: Promise<void>;
+    const unrolled = this.#unrolled;
     const block = this.#open;
-    if (this.#busy || block === undefined) return;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#due = false;
-    this.#open = undefined;
+    if (
+      unrolled !== undefined &&
+      (unrolled.due || unrolled.messages >= this.options.maxMessages || this.#closing)
+    ) {
+      clearTimeout(unrolled.timer);
+      this.#unrolled = undefined;
+      write = this.refreshUntilStored(unrolled).then(
+        () => {
+          for (const b of unrolled.blocks) b.done.resolve();
+        },
+        (error: Error) => {
+          for (const b of unrolled.blocks) b.done.reject(error);
+        },
+      );
+    } else if (block !== undefined && (this.isFull(block) || this.#due || this.#closing)) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#due = false;
+      this.#open = undefined;
+      write = this.writeUntilStored(block).then(
+        () => this.awaitRollup(block),
+        (error: Error) => block.done.reject(error),
+      );
+    } else {
+      return;
+    }
     this.#busy = true;
     this.notify();
-    void this.writeUntilStored(block)
-      .then(
-        () => block.done.resolve(),
-        (error: Error) => block.done.reject(error),
-      )
-      .finally(() => {
-        this.#busy = false;
-        const next = this.#open;
-        if (next !== undefined && (this.isFull(next) || this.#due || this.#closing)) this.cut();
-        this.notify();
-      });
+    void write.finally(() => {
+      this.#busy = false;
+      this.pump();
+      this.notify();
+    });
+  }
+
+  /** A stored block joins those waiting for the rollup refresh. */
+  private awaitRollup(block: Block): void {
+    if (block.rows === 0) {
+      block.done.resolve();
+      return;
+    }
+    let unrolled = this.#unrolled;
+    if (unrolled === undefined) {
+      const fresh: Unrolled = { cells: new Map(), blocks: [], messages: 0, due: false, timer: undefined };
+      fresh.timer = setTimeout(() => {
+        fresh.due = true;
+        this.pump();
+      }, this.options.rollupEveryMs);
+      this.#unrolled = unrolled = fresh;
+    }
+    unrolled.blocks.push(block);
+    unrolled.messages += block.messages;
+    for (const [branch, minutes] of block.cells) {
+      const known = unrolled.cells.get(branch);
+      if (known === undefined) unrolled.cells.set(branch, new Set(minutes));
+      else for (const minute of minutes) known.add(minute);
+    }
   }
 
   private async writeUntilStored(block: Block): Promise<void> {
@@ -186,7 +254,6 @@ export class ClickHouseFlusher implements FoldedBatchSink {
       const started = performance.now();
       try {
         await this.client.insert('sale_lines', { columns: SALE_LINE_COLUMNS, text }, token);
-        await this.refreshRollup(block.cells);
         this.metrics.flushed(block.rows, (performance.now() - started) / 1000);
         this.#stored++;
         if (this.options.fault?.point === 'after-insert') this.maybeKill(true);
@@ -199,6 +266,28 @@ export class ClickHouseFlusher implements FoldedBatchSink {
           'ClickHouse flush failed; retrying the identical block',
         );
         for (const batch of block.batches) for (const m of batch.messages) m.working();
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(this.options.retryMaxMs, waitMs * 2);
+      }
+    }
+  }
+
+  /** Refreshes the rollup cells the waiting blocks touched, retrying (it is idempotent) until it succeeds. */
+  private async refreshUntilStored(unrolled: Unrolled): Promise<void> {
+    let waitMs = this.options.retryMinMs;
+    for (;;) {
+      try {
+        await this.refreshRollup(unrolled.cells);
+        return;
+      } catch (error) {
+        this.metrics.failed();
+        if (this.#closing) throw error;
+        this.logger.warn(
+          { err: (error as Error).message, blocks: unrolled.blocks.length, waitMs },
+          'ClickHouse rollup refresh failed; retrying',
+        );
+        for (const block of unrolled.blocks)
+          for (const batch of block.batches) for (const m of batch.messages) m.working();
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         waitMs = Math.min(this.options.retryMaxMs, waitMs * 2);
       }

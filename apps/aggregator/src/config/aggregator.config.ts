@@ -106,6 +106,7 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
       maxRows: envInt(env, 'AGGREGATOR_FLUSH_MAX_ROWS', 100_000, { min: 1, max: 10_000_000 }),
       maxMessages: envInt(env, 'AGGREGATOR_FLUSH_MAX_MESSAGES', 10_000, { min: 1, max: 1_000_000 }),
       maxWaitMs: envDurationMs(env, 'AGGREGATOR_FLUSH_MAX_WAIT', '1s'),
+      rollupEveryMs: envDurationMs(env, 'AGGREGATOR_FLUSH_ROLLUP_EVERY', '5s'),
       retryMinMs: envDurationMs(env, 'AGGREGATOR_FLUSH_RETRY_MIN', '250ms'),
       retryMaxMs: envDurationMs(env, 'AGGREGATOR_FLUSH_RETRY_MAX', '30s'),
       fault: faultFrom(env.AGGREGATOR_FAULT_KILL),
