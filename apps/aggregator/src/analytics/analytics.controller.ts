@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query, Req, Sse, UseGuards } from '@nes
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, type AuthenticatedRequest } from '@tally/common';
 import { BRANCH_ID_PATTERN, ID_PATTERN } from '@tally/contracts';
-import { distinctUntilChanged, filter, interval, map, type Observable, startWith } from 'rxjs';
+import { distinctUntilChanged, exhaustMap, filter, interval, map, type Observable, startWith } from 'rxjs';
 import { AGGREGATOR_CONFIG, type AggregatorConfig } from '../config/aggregator.config.js';
 import { WINDOW_NAMES } from '../windows/window-spec.js';
 import {
@@ -57,7 +57,7 @@ export class AnalyticsController {
   @ApiResponse({ status: 200, description: 'FeedbackReply' })
   @ApiResponse({ status: 400, ...problem })
   @ApiResponse({ status: 503, description: 'Recovering after a start; retry after Retry-After seconds' })
-  feedback(@Query() query: RawQuery, @Req() request: AuthenticatedRequest): FeedbackReply {
+  feedback(@Query() query: RawQuery, @Req() request: AuthenticatedRequest): Promise<FeedbackReply> {
     return this.analytics.feedback(parseViewQuery(query, scopeOf(request), 'all'));
   }
 
@@ -72,7 +72,7 @@ export class AnalyticsController {
   @ApiResponse({ status: 400, ...problem })
   @ApiResponse({ status: 403, ...problem })
   @ApiResponse({ status: 503, description: 'Recovering after a start; retry after Retry-After seconds' })
-  summary(@Query() query: RawQuery, @Req() request: AuthenticatedRequest): SummaryReply {
+  summary(@Query() query: RawQuery, @Req() request: AuthenticatedRequest): Promise<SummaryReply> {
     return this.analytics.summary(parseViewQuery(query, scopeOf(request), '1h'));
   }
 
@@ -87,7 +87,7 @@ export class AnalyticsController {
     @Param('productId') productId: string,
     @Query() query: RawQuery,
     @Req() request: AuthenticatedRequest,
-  ): ProductReply {
+  ): Promise<ProductReply> {
     return this.analytics.product(parseViewQuery(query, scopeOf(request), '1h'), parseProductId(productId));
   }
 
@@ -102,7 +102,7 @@ export class AnalyticsController {
   })
   @ApiResponse({ status: 200, description: 'TopCustomersReply' })
   @ApiResponse({ status: 400, ...problem })
-  topCustomers(@Query() query: RawQuery, @Req() request: AuthenticatedRequest): TopCustomersReply {
+  topCustomers(@Query() query: RawQuery, @Req() request: AuthenticatedRequest): Promise<TopCustomersReply> {
     return this.analytics.topCustomers(parseViewQuery(query, scopeOf(request), '1h'), parseLimit(query, 5));
   }
 
@@ -119,7 +119,7 @@ export class AnalyticsController {
     @Req() request: AuthenticatedRequest,
   ): Observable<{ type: string; data: string }> {
     const params = parseViewQuery(query, scopeOf(request), '1h');
-    this.analytics.summary(params); // 503 now, before the event stream opens, while recovering
+    this.analytics.assertReady(); // 503 now, before the event stream opens, while recovering
     let lastVersion = Number.NaN;
     return interval(this.config.streamIntervalMs).pipe(
       startWith(-1),
@@ -130,8 +130,9 @@ export class AnalyticsController {
         lastVersion = version;
         return true;
       }),
-      map(() => {
-        const { asOf: _asOf, ...figures } = this.analytics.summary(params);
+      // A tick that comes while the last summary is still being computed is dropped.
+      exhaustMap(async () => {
+        const { asOf: _asOf, ...figures } = await this.analytics.summary(params);
         return JSON.stringify(figures);
       }),
       distinctUntilChanged(),

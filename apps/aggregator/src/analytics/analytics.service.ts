@@ -43,24 +43,29 @@ export interface TopCustomersReply extends ViewHeader {
 export class AnalyticsService {
   constructor(@Inject(AggregatorService) private readonly aggregator: AggregatorService) {}
 
-  summary(params: ViewParams): SummaryReply {
-    const { header, agg } = this.view(params);
+  async summary(params: ViewParams): Promise<SummaryReply> {
+    const { header, agg } = await this.view(params);
     return { ...header, ...summaryOf(agg, DEFAULT_LIMITS) };
   }
 
-  feedback(params: ViewParams): FeedbackReply {
-    const { header, agg } = this.view(params);
+  async feedback(params: ViewParams): Promise<FeedbackReply> {
+    const { header, agg } = await this.view(params);
     return { ...header, categories: topCategoriesByCount(agg, 3).map(feedbackEntry) };
   }
 
-  product(params: ViewParams, productId: string): ProductReply {
-    const { header, agg } = this.view(params);
+  async product(params: ViewParams, productId: string): Promise<ProductReply> {
+    const { header, agg } = await this.view(params);
     return { ...header, ...productOf(agg, productId) };
   }
 
-  topCustomers(params: ViewParams, limit: number): TopCustomersReply {
-    const { header, agg } = this.view(params);
+  async topCustomers(params: ViewParams, limit: number): Promise<TopCustomersReply> {
+    const { header, agg } = await this.view(params);
     return { ...header, customers: topCustomersOf(agg, limit) };
+  }
+
+  /** 503 (ProblemException) while the figures are being recovered. */
+  assertReady(): void {
+    this.folder();
   }
 
   /** Changes whenever the figures may have: the live stream recomputes only then. */
@@ -68,7 +73,13 @@ export class AnalyticsService {
     return this.aggregator.folder?.version ?? -1;
   }
 
-  private view(params: ViewParams): { header: ViewHeader; agg: Aggregate } {
+  /**
+   * The figures of one window and scope, everything staged landed first: a slice at a time
+   * between batches (SalesFolder.landForRead), then what arrived meanwhile at once, with the
+   * answer computed in that same turn of the event loop.
+   */
+  private async view(params: ViewParams): Promise<{ header: ViewHeader; agg: Aggregate }> {
+    await this.folder().landForRead();
     const folder = this.folder();
     const state = folder.windows;
     const spec = state.layout.windows.find((w) => w.name === params.window);

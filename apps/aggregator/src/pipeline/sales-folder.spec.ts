@@ -48,6 +48,40 @@ describe('SalesFolder', () => {
     expect(f.appliedThrough).toBe(1000);
   });
 
+  it('before a read, lands everything staged (the current second too) a slice at a time, letting other work run between slices', async () => {
+    const { folder: f } = folder();
+    // Four branches × three seconds staged: with 0 ms slices each slice lands one branch's second.
+    let seq = 0;
+    for (const second of [3, 2, 1])
+      for (const branch of ['b1', 'b2', 'b3', 'b4']) {
+        const s = makeStreamSale(
+          {
+            saleId: `x${++seq}`,
+            branchId: branch,
+            occurredAt: new Date(NOW - second * 1000 + 1).toISOString(),
+          },
+          NOW,
+        );
+        f.fold(message(seq, encodeEnvelope([s])), 'applied', NOW);
+      }
+    expect(f.windows.landedKeyCount).toBe(0);
+    let between = 0;
+    let running = true;
+    const other = () => {
+      if (!running) return;
+      between++;
+      setImmediate(other);
+    };
+    setImmediate(other);
+    await f.landForRead(0);
+    running = false;
+    const landed = f.windows.landedKeyCount;
+    expect(between).toBeGreaterThanOrEqual(10);
+    // Nothing was left for the read's own landing: the figures read now are those landed.
+    expect(f.windows.view('all')!.sales).toBe(12);
+    expect(f.windows.landedKeyCount).toBe(landed);
+  });
+
   it('lands a staged second once it has settled (LAND_SETTLE_MS after it ended), a slice at a time, and everything before a read', () => {
     const { folder: f } = folder();
     f.fold(message(1, encodeEnvelope([sale('s1')])), 'applied', NOW);

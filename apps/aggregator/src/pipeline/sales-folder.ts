@@ -24,6 +24,11 @@ export const LAND_SETTLE_MS = 5_000;
 export function landSettled(state: WindowState): void {
   state.land(LAND_SLICE_MS, Math.floor((state.nowMs - LAND_SETTLE_MS) / state.slotMs));
 }
+/**
+ * At most this many slices of landing before a read, between batches; what is left then lands
+ * at once when the figures are read.
+ */
+export const READ_LAND_SLICES = 100;
 /** Replayed messages between two landings of everything staged. */
 const REPLAY_LAND_EVERY = 1000;
 
@@ -114,6 +119,20 @@ export class SalesFolder {
    */
   landAllButCurrent(): boolean {
     return this.state.land(LAND_SLICE_MS);
+  }
+
+  /**
+   * Before a read: lands everything staged, the current second included, LAND_SLICE_MS at a time
+   * with the event loop free between slices (at most READ_LAND_SLICES of them). A read lands
+   * everything first (WindowState.view), so exact figures never wait for LAND_SETTLE_MS; done in
+   * one go, that is every sale of the last seconds at once: 44 ms at the median and up to 250 ms
+   * at 5,000 sales/s (measured in-process), during which nothing is folded.
+   */
+  async landForRead(sliceMs: number = LAND_SLICE_MS): Promise<void> {
+    for (let slices = 0; slices < READ_LAND_SLICES; slices++) {
+      if (this.state.land(sliceMs, Number.POSITIVE_INFINITY)) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Moves the windows' clock; figures change when a bucket enters or leaves a window. */
