@@ -124,7 +124,9 @@ export async function runFreshnessCase(
       `(a request every ${round((options.batchSize / options.rate) * 1000, 2)} ms)`,
   );
   const cpu = cpuWindow([ingest.pid, aggregator.pid]);
+  const reader = options.readEveryMs > 0 ? startReader(aggregatorUrl, options.readEveryMs) : undefined;
   const r = await runSteadyLoad({ ...load, durationS: options.durationS }, () => stop);
+  const reads = await reader?.stop();
   const [ingestCpu = null, aggregatorCpu = null, benchCpu = null, machineCpu = null] = cpu(r.durationS);
   cleanup.stopLoad = undefined;
   acceptedSoFar += r.accepted;
@@ -146,6 +148,7 @@ export async function runFreshnessCase(
   await dispose();
 
   return freshnessLine(options, r, diff, aggregatorFacts, {
+    reads,
     drained: afterDrain.ok,
     drainS,
     ingestCpu,
@@ -162,6 +165,7 @@ function freshnessLine(
   h: Histogram,
   aggregator: Record<string, number | null>,
   extra: {
+    reads: ReaderFigures | undefined;
     drained: boolean;
     drainS: number;
     ingestCpu: number | null;
@@ -209,6 +213,7 @@ function freshnessLine(
     interpolation:
       'linear within the histogram bucket holding the quantile (as histogram_quantile); exact only at bucket bounds',
     drained_after_s: round(extra.drainS, 2),
+    ...(extra.reads !== undefined && { reader: extra.reads }),
     aggregator,
     ingest_cpu_pct: extra.ingestCpu,
     aggregator_cpu_pct: extra.aggregatorCpu,
@@ -232,6 +237,63 @@ function freshnessLine(
     goal_p99_ms: FRESHNESS_GOAL_P99_MS,
     meets_goal:
       sustained && p99.seconds !== null && !p99.aboveLastBound && p99.seconds * 1000 <= FRESHNESS_GOAL_P99_MS,
+  };
+}
+
+interface ReaderFigures {
+  readonly every_ms: number;
+  readonly what: string;
+  readonly reads: number;
+  readonly failed: number;
+  readonly p50_ms: number | null;
+  readonly p99_ms: number | null;
+  readonly max_ms: number | null;
+}
+
+/**
+ * A dashboard: GET /v1/analytics/summary?window=1h every `everyMs` (the next one once the last
+ * replied and the interval is over), each reply's latency kept.
+ */
+function startReader(url: string, everyMs: number): { stop(): Promise<ReaderFigures> } {
+  const latencies: number[] = [];
+  let failed = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        const reply = await fetch(`${url}/v1/analytics/summary?window=1h`, {
+          headers: { authorization: `Bearer ${API_KEY}` },
+        });
+        await reply.arrayBuffer();
+        if (reply.ok) latencies.push(performance.now() - started);
+        else failed++;
+      } catch {
+        failed++;
+      }
+      const wait = everyMs - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const at = (q: number) =>
+        sorted.length === 0
+          ? null
+          : round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 1);
+      return {
+        every_ms: everyMs,
+        what: 'GET /v1/analytics/summary?window=1h, reply latency',
+        reads: latencies.length,
+        failed,
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+        max_ms: sorted.length === 0 ? null : round(sorted.at(-1)!, 1),
+      };
+    },
   };
 }
 

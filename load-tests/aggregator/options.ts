@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly durationS: number;
   readonly warmupS: number;
   readonly batchSize: number;
+  /** freshness: a client reads the 1 h summary every this many ms meanwhile (0: no reader). */
+  readonly readEveryMs: number;
   /** Internal: run one case's measuring part in this (child) process. */
   readonly child: 'rss' | 'restart' | undefined;
 }
@@ -63,6 +65,8 @@ export const USAGE = `Usage: npm run bench:aggregator -- [options]
   --duration <s>              seconds measured (default 30)
   --warmup <s>                seconds of load before the measured window (default 5)
   --batch-size <n>            sales per POST /v1/sales/batch request (default 50)
+  --read-every <ms>           a client reads GET /v1/analytics/summary?window=1h every <ms>
+                              while measuring, as a dashboard would (default 0: none)
   --help`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
@@ -87,6 +91,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       duration: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '5' },
       'batch-size': { type: 'string', default: '50' },
+      'read-every': { type: 'string', default: '0' },
       child: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -120,6 +125,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     durationS: number('--duration', values.duration, 1, 3600),
     warmupS: number('--warmup', values.warmup, 0, 600),
     batchSize: integer('--batch-size', values['batch-size'], 1, 5_000),
+    readEveryMs: integer('--read-every', values['read-every'], 0, 60_000),
     child,
   };
 }
