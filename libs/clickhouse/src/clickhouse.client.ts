@@ -163,7 +163,8 @@ export class ClickHouseClient {
    * (non_replicated_deduplication_window).
    */
   async insert(table: string, rows: readonly object[] | EncodedRows, dedupToken?: string): Promise<void> {
-    const clickhouse_settings = dedupToken === undefined ? {} : { insert_deduplication_token: dedupToken };
+    const clickhouse_settings: Record<string, string> =
+      dedupToken === undefined ? {} : { insert_deduplication_token: dedupToken };
     if (!Array.isArray(rows)) {
       // Encoded rows are sent as the data part of the INSERT statement, so nothing is encoded
       // now: the flusher encodes each batch as it comes in, so a block is never serialized in
@@ -178,10 +179,7 @@ export class ClickHouseClient {
           values: Buffer.from(text),
           format: 'JSONCompactEachRow',
           columns,
-          settings: {
-            ...EMBEDDED_SETTINGS,
-            ...(dedupToken === undefined ? {} : { insert_deduplication_token: dedupToken }),
-          },
+          settings: { ...EMBEDDED_SETTINGS, ...clickhouse_settings },
         });
         return;
       }

@@ -249,44 +249,51 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     if (block.rows === 0) return;
     const token = blockToken(block);
     const text = block.text.join('');
-    let waitMs = this.options.retryMinMs;
-    for (;;) {
-      const started = performance.now();
-      try {
+    await this.untilStored(
+      async () => {
+        const started = performance.now();
         await this.client.insert('sale_lines', { columns: SALE_LINE_COLUMNS, text }, token);
         this.metrics.flushed(block.rows, (performance.now() - started) / 1000);
         this.#stored++;
         if (this.options.fault?.point === 'after-insert') this.maybeKill(true);
-        return;
-      } catch (error) {
-        this.metrics.failed();
-        if (this.#closing) throw error;
-        this.logger.warn(
-          { err: (error as Error).message, rows: block.rows, token, waitMs },
-          'ClickHouse flush failed; retrying the identical block',
-        );
-        for (const batch of block.batches) for (const m of batch.messages) m.working();
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-        waitMs = Math.min(this.options.retryMaxMs, waitMs * 2);
-      }
-    }
+      },
+      [block],
+      { rows: block.rows, token },
+      'ClickHouse flush failed; retrying the identical block',
+    );
   }
 
   /** Refreshes the rollup cells the waiting blocks touched, retrying (it is idempotent) until it succeeds. */
-  private async refreshUntilStored(unrolled: Unrolled): Promise<void> {
+  private refreshUntilStored(unrolled: Unrolled): Promise<void> {
+    return this.untilStored(
+      () => this.refreshRollup(unrolled.cells),
+      unrolled.blocks,
+      { blocks: unrolled.blocks.length },
+      'ClickHouse rollup refresh failed; retrying',
+    );
+  }
+
+  /**
+   * Runs `write` until it succeeds (each try the same write: the identical block, or the
+   * idempotent refresh), backing off between tries and keeping the blocks' messages from
+   * redelivery meanwhile with working(). At shutdown a failure is final.
+   */
+  private async untilStored(
+    write: () => Promise<void>,
+    blocks: readonly Block[],
+    context: Record<string, unknown>,
+    warning: string,
+  ): Promise<void> {
     let waitMs = this.options.retryMinMs;
     for (;;) {
       try {
-        await this.refreshRollup(unrolled.cells);
+        await write();
         return;
       } catch (error) {
         this.metrics.failed();
         if (this.#closing) throw error;
-        this.logger.warn(
-          { err: (error as Error).message, blocks: unrolled.blocks.length, waitMs },
-          'ClickHouse rollup refresh failed; retrying',
-        );
-        for (const block of unrolled.blocks)
+        this.logger.warn({ err: (error as Error).message, ...context, waitMs }, warning);
+        for (const block of blocks)
           for (const batch of block.batches) for (const m of batch.messages) m.working();
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         waitMs = Math.min(this.options.retryMaxMs, waitMs * 2);

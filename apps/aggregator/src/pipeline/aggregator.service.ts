@@ -22,8 +22,6 @@ import { replayStream } from './stream-replay.js';
 
 /** Longest stretch a checkpoint encodes before letting folding and requests run. */
 const SNAPSHOT_SLICE_MS = 5;
-/** At most this many landing slices before a checkpoint begins (late sales keep arriving meanwhile). */
-const PRE_LAND_SLICES = 200;
 
 /**
  * The aggregator's life, top to bottom:
@@ -201,9 +199,7 @@ export class AggregatorService {
       // A snapshot begins by landing everything staged, at once (SnapshotWriter.begin); the
       // seconds still settling (LAND_SETTLE_MS of them) are landed first, a slice at a time
       // between batches, so that stop is only the current second's.
-      for (let slices = 0; slices < PRE_LAND_SLICES && !folder.landAllButCurrent(); slices++) {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await folder.landForCheckpoint();
       // The sequence and the figures are taken together, with no batch folded in between.
       const seq = folder.appliedThrough;
       const writer = SnapshotWriter.begin(folder.windows, this.#ledger);

@@ -32,6 +32,8 @@ export function landSettled(state: WindowState): void {
  */
 export const READ_LAND_SLICE_MS = 15;
 export const READ_LAND_SLICES = 30;
+/** At most this many landing slices before a checkpoint begins (late sales keep arriving meanwhile). */
+const CHECKPOINT_LAND_SLICES = 200;
 /** Replayed messages between two landings of everything staged. */
 const REPLAY_LAND_EVERY = 1000;
 
@@ -117,11 +119,12 @@ export class SalesFolder {
   }
 
   /**
-   * Lands for at most LAND_SLICE_MS every staged second but the clock's, settled or not; true
-   * when none is left (what a checkpoint does before it begins, see AggregatorService).
+   * Before a checkpoint begins: lands every staged second but the clock's, settled or not,
+   * LAND_SLICE_MS at a time between batches (at most CHECKPOINT_LAND_SLICES slices), so that
+   * the begin's own landing (SnapshotWriter.begin) is only the current second's.
    */
-  landAllButCurrent(): boolean {
-    return this.state.land(LAND_SLICE_MS);
+  landForCheckpoint(): Promise<void> {
+    return this.landInSlices(LAND_SLICE_MS, CHECKPOINT_LAND_SLICES);
   }
 
   /**
@@ -131,9 +134,18 @@ export class SalesFolder {
    * one go, that is every sale of the last seconds at once: 44 ms at the median and up to 250 ms
    * at 5,000 sales/s (measured in-process), during which nothing is folded.
    */
-  async landForRead(sliceMs: number = READ_LAND_SLICE_MS): Promise<void> {
-    for (let slices = 0; slices < READ_LAND_SLICES; slices++) {
-      if (this.state.land(sliceMs, Number.POSITIVE_INFINITY)) return;
+  landForRead(sliceMs: number = READ_LAND_SLICE_MS): Promise<void> {
+    return this.landInSlices(sliceMs, READ_LAND_SLICES, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Lands staged seconds before `beforeSlot` (by default the clock's, at each slice) `sliceMs`
+   * at a time, letting batches and requests run between slices, for at most `maxSlices`
+   * slices: what is left then lands at once where it is needed.
+   */
+  private async landInSlices(sliceMs: number, maxSlices: number, beforeSlot?: number): Promise<void> {
+    for (let slices = 0; slices < maxSlices; slices++) {
+      if (this.state.land(sliceMs, beforeSlot)) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
