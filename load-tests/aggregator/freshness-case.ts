@@ -27,6 +27,7 @@ const FRESHNESS = 'tally_aggregator_freshness_seconds';
 const SALES = 'tally_aggregator_sales_total';
 const CHECKPOINT = 'tally_aggregator_checkpoint_seconds';
 const GC = 'nodejs_gc_duration_seconds_sum';
+const BATCH = 'tally_aggregator_batch_messages';
 /** From the issue: freshness p99 at 5,000 sales/s. */
 export const FRESHNESS_GOAL_P99_MS = 100;
 /** Longest wait for the aggregator to fold what ingest accepted. */
@@ -142,6 +143,9 @@ export async function runFreshnessCase(
     checkpoint_bytes: readCounter(afterDrain.text, 'tally_aggregator_checkpoint_bytes'),
     state_keys: readCounter(afterDrain.text, 'tally_aggregator_state_keys'),
     gc_s: round(delta(GC), 2),
+    // Pulls from the durable consumer in the window, and messages per pull.
+    batches: delta(`${BATCH}_count`),
+    messages_per_batch: round(delta(`${BATCH}_sum`) / Math.max(1, delta(`${BATCH}_count`)), 1),
   };
   await stopAggregator();
   await stopIngest();

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ClickHouseClient } from '@tally/clickhouse';
+import type { InboundMessage } from '@tally/nats';
 import type { Logger } from 'pino';
 import type { Durable, FoldedBatch, FoldedBatchSink } from '../pipeline/folded-batch.js';
 import { SALE_LINE_COLUMNS, saleLineJson, saleLineRows } from './sale-line-rows.js';
@@ -73,7 +74,12 @@ interface Block {
   /** Rollup cells touched: branch → minutes (`YYYY-MM-DD hh:mm:00`). */
   readonly cells: Map<string, Set<string>>;
   token: string | undefined;
-  readonly batches: FoldedBatch[];
+  /**
+   * The batches' messages (kept from redelivery while a write is retried). Not the batches: their
+   * decoded sales would live until the rollup refresh, long enough for the garbage collector to
+   * promote them to the old generation, where every one of them is a cost to collect.
+   */
+  readonly inbound: (readonly InboundMessage[])[];
   messages: number;
   readonly done: Deferred;
   readonly startedAt: number;
@@ -119,7 +125,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     this.#open ??= this.newBlock();
     const block = this.#open;
     block.text.push(encodeRows(block, batch));
-    block.batches.push(batch);
+    block.inbound.push(batch.messages);
     block.messages += batch.messages.length;
     if (this.options.fault?.point === 'with-buffer') this.maybeKill(batch.messages.length > 0);
     if (this.isFull(block)) {
@@ -160,7 +166,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
       lastSeq: 0,
       cells: new Map(),
       token: undefined,
-      batches: [],
+      inbound: [],
       messages: 0,
       done: deferred(),
       startedAt: Date.now(),
@@ -294,7 +300,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
         if (this.#closing) throw error;
         this.logger.warn({ err: (error as Error).message, ...context, waitMs }, warning);
         for (const block of blocks)
-          for (const batch of block.batches) for (const m of batch.messages) m.working();
+          for (const messages of block.inbound) for (const m of messages) m.working();
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         waitMs = Math.min(this.options.retryMaxMs, waitMs * 2);
       }

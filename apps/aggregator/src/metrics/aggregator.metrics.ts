@@ -25,6 +25,13 @@ export class AggregatorMetrics {
     registers: [this.registry],
   });
 
+  readonly batchMessages = new Histogram({
+    name: 'tally_aggregator_batch_messages',
+    help: 'Messages per batch pulled from the durable consumer (each batch costs a pull request and an ack flush)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+    registers: [this.registry],
+  });
+
   readonly appliedSequence = new Gauge({
     name: 'tally_aggregator_applied_sequence',
     help: 'Highest stream sequence folded into the figures',

@@ -1,4 +1,4 @@
-import type { NatsClient } from '@tally/nats';
+import type { InboundMessage, NatsClient } from '@tally/nats';
 import { JetStreamBatchSource } from '@tally/nats';
 import type { Logger } from 'pino';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../windows/snapshot.codec.js';
 import { layoutFingerprint } from '../windows/window-spec.js';
 import { WindowState } from '../windows/window-state.js';
-import type { FoldedBatchSink } from './folded-batch.js';
+import type { Durable, FoldedBatch, FoldedBatchSink } from './folded-batch.js';
 import { SalesFolder } from './sales-folder.js';
 import { replayStream } from './stream-replay.js';
 
@@ -153,6 +153,7 @@ export class AggregatorService {
       try {
         const messages = await source.fetch();
         if (messages.length === 0) continue;
+        this.metrics.batchMessages.observe(messages.length);
         const now = Date.now();
         folder.tick(now);
         const sales = messages.flatMap((m) => folder.fold(m, 'applied', now));
@@ -161,17 +162,7 @@ export class AggregatorService {
           for (const message of messages) message.ack();
         } else {
           // Acked once every sink holds the batch durably; meanwhile the loop fetches on.
-          const accepted = await Promise.all(this.sinks.map((sink) => sink.accept({ sales, messages })));
-          const settled = Promise.all(accepted.map((a) => a.durable)).then(
-            () => {
-              for (const message of messages) message.ack();
-            },
-            // Only at shutdown: unacked, the messages are delivered again after a restart.
-            (error) =>
-              this.logger.warn({ err: (error as Error).message }, 'batch not stored by a sink: left unacked'),
-          );
-          this.#settling.add(settled);
-          void settled.finally(() => this.#settling.delete(settled));
+          this.ackWhenDurable(await this.handOff({ sales, messages }), messages);
         }
         failures = 0;
       } catch (error) {
@@ -182,6 +173,29 @@ export class AggregatorService {
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
     }
+  }
+
+  /** Gives a folded batch to every sink (each may wait for room: back-pressure). */
+  private handOff(batch: FoldedBatch): Promise<Durable[]> {
+    return Promise.all(this.sinks.map((sink) => sink.accept(batch)));
+  }
+
+  /**
+   * Acks the messages once every sink holds them durably. A method of its own so that what waits
+   * for the acks holds the messages only, not the batch's decoded sales: held for the seconds a
+   * sink takes, those would be promoted to the garbage collector's old generation.
+   */
+  private ackWhenDurable(accepted: readonly Durable[], messages: readonly InboundMessage[]): void {
+    const settled = Promise.all(accepted.map((a) => a.durable)).then(
+      () => {
+        for (const message of messages) message.ack();
+      },
+      // Only at shutdown: unacked, the messages are delivered again after a restart.
+      (error) =>
+        this.logger.warn({ err: (error as Error).message }, 'batch not stored by a sink: left unacked'),
+    );
+    this.#settling.add(settled);
+    void settled.finally(() => this.#settling.delete(settled));
   }
 
   /**
