@@ -3,7 +3,7 @@ import type { ClickHouseClient } from '@tally/clickhouse';
 import type { InboundMessage } from '@tally/nats';
 import type { Logger } from 'pino';
 import type { Durable, FoldedBatch, FoldedBatchSink } from '../pipeline/folded-batch.js';
-import { SALE_LINE_COLUMNS, saleLineJson, saleLineRows } from './sale-line-rows.js';
+import { clickHouseTime, SALE_LINE_COLUMNS, saleLinesJson } from './sale-line-rows.js';
 
 /**
  * The ClickHouse flush: folded batches → blocks of `sale_lines` rows → one INSERT per block →
@@ -373,25 +373,25 @@ function deferred(): Deferred {
  */
 function encodeRows(block: Block, batch: FoldedBatch): string {
   let text = '';
+  // The rows' keys go to the hash in one piece per batch: the same digest as row by row.
+  let keys = '';
   for (const streamed of batch.sales) {
-    const rows = saleLineRows(streamed);
-    for (const row of rows) {
-      text += `${saleLineJson(row)}\n`;
-      block.hash.update(`${row.stream_seq}/${row.sale_id}/${row.line_no};`);
-      if (block.rows === 0) block.firstSeq = row.stream_seq;
-      block.lastSeq = row.stream_seq;
-      block.rows++;
-    }
+    const { sale, streamSeq } = streamed;
+    if (sale.lines.length === 0) continue;
+    text += saleLinesJson(streamed);
+    for (const line of sale.lines) keys += `${streamSeq}/${sale.saleId}/${line.lineNo};`;
+    if (block.rows === 0) block.firstSeq = streamSeq;
+    block.lastSeq = streamSeq;
+    block.rows += sale.lines.length;
     // A sale's lines share its branch and minute: one rollup cell per sale.
-    const first = rows[0];
-    if (first === undefined) continue;
-    let minutes = block.cells.get(first.branch_id);
+    let minutes = block.cells.get(sale.branchId);
     if (minutes === undefined) {
       minutes = new Set();
-      block.cells.set(first.branch_id, minutes);
+      block.cells.set(sale.branchId, minutes);
     }
-    minutes.add(`${first.occurred_at.slice(0, 16)}:00`);
+    minutes.add(`${clickHouseTime(sale.occurredAt).slice(0, 16)}:00`);
   }
+  block.hash.update(keys);
   return text;
 }
 
