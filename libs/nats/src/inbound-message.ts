@@ -6,6 +6,8 @@
 export interface InboundMessage {
   readonly data: Uint8Array;
   readonly subject: string;
+  /** Where settling replies go (a JetStream message's ack subject); absent on fakes. */
+  readonly reply?: string;
   readonly seq: number;
   readonly headers?: { get(key: string): string } | undefined;
   readonly info: {
@@ -19,6 +21,61 @@ export interface InboundMessage {
   /** Resets the ack timer: still being worked on. */
   working(): void;
   term(reason?: string): void;
+}
+
+/** How to settle a message, without the message: what is kept of one held for seconds. */
+export type Settler = Pick<InboundMessage, 'ack' | 'nak' | 'working' | 'term'>;
+
+/** The part of a NATS connection a Settler publishes through. */
+export interface ReplyPublisher {
+  publish(subject: string, payload: string): void;
+}
+
+/**
+ * A settler of `message` that holds only its reply subject. A JetStream message keeps its
+ * payload, headers and parser state alive, and the payload is a view of the connection's read
+ * buffer, which it keeps alive too: a consumer that holds thousands of messages for seconds
+ * until a sink has stored them (the aggregator's ClickHouse flush) made the garbage collector copy
+ * them in every scavenge meanwhile (minor pauses of 16–38 ms at 5,000 sales/s, measured; ~5 ms
+ * without). Settling publishes what nats.js's JsMsg publishes, at most one final reply (ack,
+ * nak, term) per message, as JsMsg does. A message without a reply subject (a test's fake) is
+ * its own settler.
+ */
+export function settlerOf(message: InboundMessage, connection: ReplyPublisher): Settler {
+  const reply = message.reply;
+  return reply === undefined || reply === '' ? message : new ReplySettler(connection, reply);
+}
+
+class ReplySettler implements Settler {
+  #settled = false;
+
+  constructor(
+    private readonly connection: ReplyPublisher,
+    private readonly reply: string,
+  ) {}
+
+  ack(): void {
+    this.settle('+ACK');
+  }
+
+  nak(millis?: number): void {
+    // JetStream takes the delay in nanoseconds.
+    this.settle(millis ? `-NAK ${JSON.stringify({ delay: millis * 1_000_000 })}` : '-NAK');
+  }
+
+  working(): void {
+    if (!this.#settled) this.connection.publish(this.reply, '+WPI');
+  }
+
+  term(reason = ''): void {
+    this.settle(reason.length > 0 ? `+TERM ${reason}` : '+TERM');
+  }
+
+  private settle(payload: string): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.connection.publish(this.reply, payload);
+  }
 }
 
 /** Where batches come from: a durable pull consumer (see jetstream-batch-source.ts). */

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ClickHouseClient } from '@tally/clickhouse';
-import type { InboundMessage } from '@tally/nats';
+import type { Settler } from '@tally/nats';
 import type { Logger } from 'pino';
 import type { Durable, FoldedBatch, FoldedBatchSink } from '../pipeline/folded-batch.js';
 import { clickHouseTime, SALE_LINE_COLUMNS, saleLinesJson } from './sale-line-rows.js';
@@ -64,8 +64,13 @@ export interface FlushMetrics {
  * once.
  */
 interface Block {
-  /** The rows as JSONCompactEachRow lines (SALE_LINE_COLUMNS), a string per batch. */
-  readonly text: string[];
+  /**
+   * The rows as JSONCompactEachRow lines (SALE_LINE_COLUMNS), UTF-8 bytes per batch; emptied once
+   * joined for the insert. Bytes, not strings: the JS strings of a batch die young, where kept
+   * until the block is written (up to maxWaitMs) they survived every scavenge meanwhile and were
+   * copied each time (minor GC pauses of 16–38 ms at 5,000 sales/s, measured).
+   */
+  readonly chunks: Buffer[];
   rows: number;
   /** Hash of every row's (stream_seq, sale_id, line_no), in order: the deduplication token. */
   readonly hash: Hash;
@@ -79,7 +84,7 @@ interface Block {
    * decoded sales would live until the rollup refresh, long enough for the garbage collector to
    * promote them to the old generation, where every one of them is a cost to collect.
    */
-  readonly inbound: (readonly InboundMessage[])[];
+  readonly inbound: (readonly Settler[])[];
   messages: number;
   readonly done: Deferred;
   readonly startedAt: number;
@@ -124,7 +129,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
     while (this.#open !== undefined && this.isFull(this.#open)) await this.changed();
     this.#open ??= this.newBlock();
     const block = this.#open;
-    block.text.push(encodeRows(block, batch));
+    block.chunks.push(Buffer.from(encodeRows(block, batch), 'utf8'));
     block.inbound.push(batch.messages);
     block.messages += batch.messages.length;
     if (this.options.fault?.point === 'with-buffer') this.maybeKill(batch.messages.length > 0);
@@ -159,7 +164,7 @@ export class ClickHouseFlusher implements FoldedBatchSink {
 
   private newBlock(): Block {
     return {
-      text: [],
+      chunks: [],
       rows: 0,
       hash: createHash('sha256'),
       firstSeq: 0,
@@ -254,11 +259,13 @@ export class ClickHouseFlusher implements FoldedBatchSink {
   private async writeUntilStored(block: Block): Promise<void> {
     if (block.rows === 0) return;
     const token = blockToken(block);
-    const text = block.text.join('');
+    const bytes = Buffer.concat(block.chunks);
+    // The block waits on for the rollup refresh (seconds), without its rows.
+    block.chunks.length = 0;
     await this.untilStored(
       async () => {
         const started = performance.now();
-        await this.client.insert('sale_lines', { columns: SALE_LINE_COLUMNS, text }, token);
+        await this.client.insert('sale_lines', { columns: SALE_LINE_COLUMNS, bytes }, token);
         this.metrics.flushed(block.rows, (performance.now() - started) / 1000);
         this.#stored++;
         if (this.options.fault?.point === 'after-insert') this.maybeKill(true);

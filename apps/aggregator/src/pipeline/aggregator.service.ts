@@ -1,5 +1,5 @@
-import type { InboundMessage, NatsClient } from '@tally/nats';
-import { JetStreamBatchSource } from '@tally/nats';
+import type { NatsClient, Settler } from '@tally/nats';
+import { JetStreamBatchSource, settlerOf } from '@tally/nats';
 import type { Logger } from 'pino';
 import {
   CheckpointConflictError,
@@ -161,8 +161,10 @@ export class AggregatorService {
         if (this.sinks.length === 0) {
           for (const message of messages) message.ack();
         } else {
-          // Acked once every sink holds the batch durably; meanwhile the loop fetches on.
-          this.ackWhenDurable(await this.handOff({ sales, messages }), messages);
+          // Acked once every sink holds the batch durably; meanwhile the loop fetches on. What
+          // waits for that holds the messages' settlers, not the messages.
+          const settlers = messages.map((m) => settlerOf(m, this.nats.connection));
+          this.ackWhenDurable(await this.handOff({ sales, messages: settlers }), settlers);
         }
         failures = 0;
       } catch (error) {
@@ -182,10 +184,11 @@ export class AggregatorService {
 
   /**
    * Acks the messages once every sink holds them durably. A method of its own so that what waits
-   * for the acks holds the messages only, not the batch's decoded sales: held for the seconds a
-   * sink takes, those would be promoted to the garbage collector's old generation.
+   * for the acks holds the settlers only, not the batch's decoded sales nor its messages: held
+   * for the seconds a sink takes, those would be copied by every scavenge meanwhile and then
+   * promoted to the old generation.
    */
-  private ackWhenDurable(accepted: readonly Durable[], messages: readonly InboundMessage[]): void {
+  private ackWhenDurable(accepted: readonly Durable[], messages: readonly Settler[]): void {
     const settled = Promise.all(accepted.map((a) => a.durable)).then(
       () => {
         for (const message of messages) message.ack();

@@ -1,5 +1,5 @@
 import type { StreamedSale } from '@tally/contracts';
-import type { InboundMessage } from '@tally/nats';
+import type { Settler } from '@tally/nats';
 
 /**
  * The seam for what else the aggregator does with a batch before acking it (the ClickHouse
@@ -11,8 +11,12 @@ import type { InboundMessage } from '@tally/nats';
  */
 export interface FoldedBatch {
   readonly sales: readonly StreamedSale[];
-  /** The batch's messages: a sink may keep them from redelivery (working()) while it retries; never ack them. */
-  readonly messages: readonly InboundMessage[];
+  /**
+   * The batch's messages, as settlers (settlerOf: without their payloads, which a sink holding
+   * them for seconds would keep alive): a sink may keep them from redelivery (working()) while it
+   * retries; never ack them.
+   */
+  readonly messages: readonly Settler[];
 }
 
 export interface Durable {
