@@ -28,7 +28,7 @@ export type Settler = Pick<InboundMessage, 'ack' | 'nak' | 'working' | 'term'>;
 
 /** The part of a NATS connection a Settler publishes through. */
 export interface ReplyPublisher {
-  publish(subject: string, payload: string): void;
+  publish(subject: string, payload: Uint8Array): void;
 }
 
 /**
@@ -46,6 +46,12 @@ export function settlerOf(message: InboundMessage, connection: ReplyPublisher): 
   return reply === undefined || reply === '' ? message : new ReplySettler(connection, reply);
 }
 
+const encoder = new TextEncoder();
+const ACK = encoder.encode('+ACK');
+const NAK = encoder.encode('-NAK');
+const WPI = encoder.encode('+WPI');
+const TERM = encoder.encode('+TERM');
+
 class ReplySettler implements Settler {
   #settled = false;
 
@@ -55,23 +61,23 @@ class ReplySettler implements Settler {
   ) {}
 
   ack(): void {
-    this.settle('+ACK');
+    this.settle(ACK);
   }
 
   nak(millis?: number): void {
     // JetStream takes the delay in nanoseconds.
-    this.settle(millis ? `-NAK ${JSON.stringify({ delay: millis * 1_000_000 })}` : '-NAK');
+    this.settle(millis ? encoder.encode(`-NAK ${JSON.stringify({ delay: millis * 1_000_000 })}`) : NAK);
   }
 
   working(): void {
-    if (!this.#settled) this.connection.publish(this.reply, '+WPI');
+    if (!this.#settled) this.connection.publish(this.reply, WPI);
   }
 
   term(reason = ''): void {
-    this.settle(reason.length > 0 ? `+TERM ${reason}` : '+TERM');
+    this.settle(reason.length > 0 ? encoder.encode(`+TERM ${reason}`) : TERM);
   }
 
-  private settle(payload: string): void {
+  private settle(payload: Uint8Array): void {
     if (this.#settled) return;
     this.#settled = true;
     this.connection.publish(this.reply, payload);

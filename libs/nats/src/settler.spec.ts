@@ -5,7 +5,11 @@ function published() {
   const sent: [string, string][] = [];
   return {
     sent,
-    publisher: { publish: (subject: string, payload: string) => sent.push([subject, payload]) },
+    publisher: {
+      publish: (subject: string, payload: Uint8Array) => {
+        sent.push([subject, new TextDecoder().decode(payload)]);
+      },
+    },
   };
 }
 

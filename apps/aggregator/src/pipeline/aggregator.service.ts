@@ -22,6 +22,8 @@ import { replayStream } from './stream-replay.js';
 
 /** Longest stretch a checkpoint encodes before letting folding and requests run. */
 const SNAPSHOT_SLICE_MS = 5;
+/** Messages acked between two turns of the event loop (queueAcks). */
+const ACK_SLICE = 1_000;
 
 /**
  * The aggregator's life, top to bottom:
@@ -56,6 +58,8 @@ export class AggregatorService {
   #stopping = false;
   /** Acks waiting for the batch sinks. */
   readonly #settling = new Set<Promise<void>>();
+  /** Durable batches' messages waiting for their acks (queueAcks). */
+  readonly #acks: (readonly Settler[])[] = [];
 
   constructor(
     private readonly config: AggregatorConfig,
@@ -136,6 +140,7 @@ export class AggregatorService {
     await this.#loop;
     await Promise.allSettled(this.sinks.map((sink) => sink.close()));
     await Promise.allSettled(this.#settling);
+    this.ackAll();
     if (wasRunning && this.#fatal === undefined) {
       await this.#checkpointing?.catch(() => undefined);
       await this.checkpoint().catch((error) => this.logger.error({ err: error }, 'final checkpoint failed'));
@@ -190,15 +195,38 @@ export class AggregatorService {
    */
   private ackWhenDurable(accepted: readonly Durable[], messages: readonly Settler[]): void {
     const settled = Promise.all(accepted.map((a) => a.durable)).then(
-      () => {
-        for (const message of messages) message.ack();
-      },
+      () => this.queueAcks(messages),
       // Only at shutdown: unacked, the messages are delivered again after a restart.
       (error) =>
         this.logger.warn({ err: (error as Error).message }, 'batch not stored by a sink: left unacked'),
     );
     this.#settling.add(settled);
     void settled.finally(() => this.#settling.delete(settled));
+  }
+
+  /**
+   * Acks in slices of ACK_SLICE messages, the event loop free between two: a ClickHouse rollup
+   * refresh makes every batch of the last seconds durable at once, and acking them all in one
+   * go (16,000 messages at 5,000 sales/s) held the loop for ~135 ms (measured).
+   */
+  private queueAcks(messages: readonly Settler[]): void {
+    this.#acks.push(messages);
+    if (this.#acks.length === 1) setImmediate(() => this.ackSlice());
+  }
+
+  private ackSlice(): void {
+    let acked = 0;
+    while (this.#acks.length > 0 && acked < ACK_SLICE) {
+      const messages = this.#acks.shift()!;
+      for (const message of messages) message.ack();
+      acked += messages.length;
+    }
+    if (this.#acks.length > 0) setImmediate(() => this.ackSlice());
+  }
+
+  /** Acks whatever is still queued, at once (shutdown). */
+  private ackAll(): void {
+    while (this.#acks.length > 0) this.ackSlice();
   }
 
   /**
@@ -238,6 +266,8 @@ export class AggregatorService {
         this.#pointer?.object,
       );
       writer.commit(pointer.object);
+      // Stored and compressed: nothing reads the pages any more, the next checkpoint writes into them.
+      writer.releasePages();
       this.#revision = revision;
       this.#pointer = pointer;
       this.#lastCheckpointAt = Date.now();

@@ -6,6 +6,7 @@ import {
   COMPANION,
   decodeSnapshot,
   encodeSnapshot,
+  SNAPSHOT_PAGE_BYTES,
   SnapshotLedger,
   SnapshotWriter,
   stateFigures,
@@ -120,6 +121,53 @@ describe('decodeSnapshot of objects in pieces', () => {
     );
     expect(stateFigures(restored)).toEqual(stateFigures(state));
   });
+
+  it('writes a body of many pages (aggregates cut across pages) and reuses the pages given back, both read to the same figures', () => {
+    // 15,000 customers and products in one branch: every aggregate holding them all is
+    // ~105,000 float64s, so the bodies run over several 4 MiB pages and parts straddle pages.
+    const now = T0 + 20 * MIN;
+    const state = new WindowState(LAYOUT, now);
+    const sale = (i: number) =>
+      contributionOf(
+        makeStreamSale(
+          {
+            saleId: `s${i}`,
+            occurredAt: new Date(now - (i % 10) * SEC).toISOString(),
+            branchId: 'b0',
+            customerId: `c${i}`,
+            lines: [{ productId: `p${i}`, category: `cat${i % 7}`, quantity: 1, unitPrice: '1.25' }],
+          },
+          now,
+        ),
+      );
+    for (let i = 0; i < 15_000; i++) state.apply(sale(i));
+    const ledger = new SnapshotLedger();
+    const first = SnapshotWriter.begin(state, ledger);
+    first.step(Number.POSITIVE_INFINITY);
+    const chunks = first.chunks();
+    expect(chunks.filter((c) => c.length === SNAPSHOT_PAGE_BYTES).length).toBeGreaterThanOrEqual(2);
+    const firstBytes = concat(chunks);
+    const firstCompanion = concat(first.companionChunks()!);
+    const firstFigures = stateFigures(state);
+    first.commit('one');
+    first.releasePages();
+
+    for (let i = 15_000; i < 15_500; i++) state.apply(sale(i));
+    const second = SnapshotWriter.begin(state, ledger);
+    second.step(Number.POSITIVE_INFINITY);
+    const restored = decodeSnapshot(
+      concat(second.chunks()),
+      LAYOUT,
+      new Map([
+        ['one', firstBytes],
+        [COMPANION, concat(second.companionChunks()!)],
+      ]),
+    );
+    expect(stateFigures(restored)).toEqual(stateFigures(state));
+    expect(stateFigures(decodeSnapshot(firstBytes, LAYOUT, new Map([[COMPANION, firstCompanion]])))).toEqual(
+      firstFigures,
+    );
+  }, 60_000);
 
   it('refuses a part that its header places beyond the end of its object', () => {
     const whole = concat(encodeSnapshot(busyState()));

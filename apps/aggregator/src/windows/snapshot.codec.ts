@@ -148,7 +148,11 @@ export class SnapshotLedger {
 export class SnapshotWriter {
   /** The aggregates this checkpoint encodes. */
   readonly #plan: Aggregate[] = [];
-  readonly #parts: (Float64Array | undefined)[] = [];
+  /** Per planned aggregate, once encoded: its offset in its object's body and its length, in float64s. */
+  readonly #offsets: number[] = [];
+  readonly #lengths: number[] = [];
+  /** The bodies being written: this object's (buckets), and its companion's (the hot totals). */
+  readonly #bodies = [new BodyPages(), new BodyPages()] as const;
   /** Copies of planned aggregates that changed before their turn to be encoded. */
   readonly #copies: (Aggregate | undefined)[] = [];
   /** Every aggregate of the structure: a plan index, or where an earlier object holds it. */
@@ -174,7 +178,6 @@ export class SnapshotWriter {
   readonly #layout: string;
   readonly #nowMs: number;
   #cursor = 0;
-  #offsets: number[] | undefined;
 
   private constructor(state: WindowState, ledger: SnapshotLedger | undefined) {
     state.flush();
@@ -211,7 +214,6 @@ export class SnapshotWriter {
         agg.saved = this.#token;
         this.#where.push(this.#plan.length);
         this.#plan.push(agg);
-        this.#parts.push(undefined);
       }
     }
     this.#objects = [...kept];
@@ -250,13 +252,16 @@ export class SnapshotWriter {
     while (this.#cursor < this.#plan.length) {
       const i = this.#cursor++;
       const copy = this.#copies[i];
+      let encoded: Float64Array;
       if (copy === undefined) {
         this.#plan[i]!.pendingSnapshot = undefined;
-        this.#parts[i] = encodeAggregate(this.#plan[i]!);
+        encoded = encodeAggregate(this.#plan[i]!);
       } else {
-        this.#parts[i] = encodeAggregate(copy);
+        encoded = encodeAggregate(copy);
         this.#copies[i] = undefined;
       }
+      this.#offsets[i] = this.#bodies[this.#hot.has(i) ? 1 : 0].write(encoded);
+      this.#lengths[i] = encoded.length;
       // After every aggregate: one may hold tens of thousands of rows (a day's running total).
       if (performance.now() >= until) break;
     }
@@ -281,19 +286,12 @@ export class SnapshotWriter {
   /** The new object's bytes (header, then the encoded aggregates), once step() returned true. */
   chunks(): Uint8Array[] {
     if (this.#cursor < this.#plan.length) throw new Error('snapshot not fully encoded yet');
-    const offsets: number[] = [];
-    const at = [0, 0];
-    this.#parts.forEach((part, i) => {
-      const object = this.#hot.has(i) ? 1 : 0;
-      offsets.push(at[object]!);
-      at[object]! += part!.length;
-    });
-    this.#offsets = offsets;
+    const offsets = this.#offsets;
     const objectIndex = new Map(this.#objects.map((name, i) => [name, i + 2]));
     const locate = (i: number): Location => {
       const where = this.#where[i]!;
       if (typeof where === 'number')
-        return [this.#hot.has(where) ? 1 : 0, offsets[where]!, this.#parts[where]!.length];
+        return [this.#hot.has(where) ? 1 : 0, offsets[where]!, this.#lengths[where]!];
       return [objectIndex.get(where.object)!, where.offset, where.length];
     };
     const header: SnapshotHeader = {
@@ -312,7 +310,7 @@ export class SnapshotWriter {
         })),
       })),
     };
-    return [headerLine(header), ...this.#partsOf(false)];
+    return [headerLine(header), ...this.#bodies[0].chunks()];
   }
 
   /** What the store takes, once step() returned true: both objects' bytes and the references. */
@@ -323,15 +321,15 @@ export class SnapshotWriter {
   /** The companion object's bytes (the running and all-time totals), or undefined without a ledger. */
   companionChunks(): Uint8Array[] | undefined {
     if (this.#hot.size === 0) return undefined;
-    return [headerLine({ companion: true }), ...this.#partsOf(true)];
+    return [headerLine({ companion: true }), ...this.#bodies[1].chunks()];
   }
 
-  #partsOf(hot: boolean): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    this.#parts.forEach((f, i) => {
-      if (this.#hot.has(i) === hot) out.push(new Uint8Array(f!.buffer, f!.byteOffset, f!.byteLength));
-    });
-    return out;
+  /**
+   * Gives the bodies' pages back for the next checkpoint to write into, once nothing reads the
+   * chunks any more (stored, compression finished). Not calling it is safe: they are garbage.
+   */
+  releasePages(): void {
+    for (const body of this.#bodies) body.release();
   }
 
   /**
@@ -342,10 +340,11 @@ export class SnapshotWriter {
   commit(object: string): void {
     const ledger = this.#ledger;
     const offsets = this.#offsets;
-    if (ledger === undefined || offsets === undefined) throw new Error('commit needs a ledger and chunks()');
+    if (ledger === undefined || this.#cursor < this.#plan.length)
+      throw new Error('commit needs a ledger and a fully encoded snapshot');
     let size = 0;
     this.#plan.forEach((agg, i) => {
-      const length = this.#parts[i]!.length;
+      const length = this.#lengths[i]!;
       if (this.#hot.has(i)) {
         if (agg.saved === this.#token) agg.saved = undefined;
         return;
@@ -640,12 +639,71 @@ function tableSize(t: FigureTable, compact: boolean): number {
   return 3 + (compact ? Math.ceil((t.live * t.stride) / 2) + t.live : t.live * (1 + t.stride));
 }
 
+/** encodeAggregate's output, reused: grown to the largest aggregate encoded so far. */
+let scratch = new Float64Array(1 << 16);
+
+/**
+ * Bytes of one page of a body: the compression frame size (snapshot-compression.ts), so each
+ * full page is compressed as a frame of its own, without being copied into one.
+ */
+export const SNAPSHOT_PAGE_BYTES = 4 * 1024 * 1024;
+const PAGE_FLOATS = SNAPSHOT_PAGE_BYTES / 8;
+/** Pages kept for the next checkpoint: a steady state writes about as much each time. */
+const PAGE_POOL_MAX = 16;
+const pagePool: Float64Array[] = [];
+
+/**
+ * An object's body as it is written: float64 pages of SNAPSHOT_PAGE_BYTES, filled in order (an
+ * aggregate may span two), taken from a pool of pages earlier checkpoints gave back. A
+ * checkpoint so allocates no memory for its body in a steady state, where it used to allocate
+ * it three times over (per aggregate, joined into frames, then compressed).
+ */
+class BodyPages {
+  readonly #pages: Float64Array[] = [];
+  /** Floats written so far: the offset of the next write. */
+  #size = 0;
+
+  /** Appends `part`; returns its offset in the body, in float64s. */
+  write(part: Float64Array): number {
+    const offset = this.#size;
+    let from = 0;
+    while (from < part.length) {
+      const at = this.#size % PAGE_FLOATS;
+      if (at === 0) this.#pages.push(pagePool.pop() ?? new Float64Array(PAGE_FLOATS));
+      const n = Math.min(part.length - from, PAGE_FLOATS - at);
+      this.#pages[this.#pages.length - 1]!.set(part.subarray(from, from + n), at);
+      from += n;
+      this.#size += n;
+    }
+    return offset;
+  }
+
+  /** The body's bytes, a page each (the last one cut to what was written). */
+  chunks(): Uint8Array[] {
+    return this.#pages.map((page, i) => {
+      const floats = i < this.#pages.length - 1 ? PAGE_FLOATS : this.#size - i * PAGE_FLOATS;
+      return new Uint8Array(page.buffer, page.byteOffset, floats * 8);
+    });
+  }
+
+  release(): void {
+    while (this.#pages.length > 0 && pagePool.length < PAGE_POOL_MAX) pagePool.push(this.#pages.pop()!);
+    this.#pages.length = 0;
+    this.#size = 0;
+  }
+}
+
 /** encodeAggregate's size when every table takes format 1 (the usual case; format 0 is larger). */
 function encodedSizeOf(a: Aggregate): number {
   return 7 + tableSize(a.categories, true) + tableSize(a.products, true) + tableSize(a.customers, true);
 }
 
-/** One aggregate as float64s, in an array of exactly its size. */
+/**
+ * One aggregate as float64s: a view of a scratch array reused by every call (valid until the
+ * next one), which the caller copies into its pages. One array per aggregate made a checkpoint
+ * allocate its whole size outside the heap in small pieces, then again to join them into frames:
+ * each ~64 MiB of that starts a full garbage collection, several per checkpoint (measured).
+ */
 function encodeAggregate(a: Aggregate): Float64Array {
   const tables = [a.categories, a.products, a.customers];
   const compact = tables.map(fitsInt32);
@@ -653,7 +711,8 @@ function encodeAggregate(a: Aggregate): Float64Array {
   tables.forEach((t, i) => {
     size += tableSize(t, compact[i]!);
   });
-  const out = new Float64Array(size);
+  if (scratch.length < size) scratch = new Float64Array(2 ** Math.ceil(Math.log2(size)));
+  const out = scratch.subarray(0, size);
   out[0] = a.sales;
   out[1] = a.returns;
   out[2] = a.units;
@@ -719,7 +778,7 @@ function writeCompactTable(out: Float64Array, start: number, t: FigureTable): nu
   out[start + 1] = n;
   out[start + 2] = 1;
   const intsAt = start + 3;
-  const ints = new Int32Array(out.buffer, out.byteOffset + intsAt * 8, n * stride);
+  const ints = new Int32Array(out.buffer, out.byteOffset + intsAt * 8, Math.ceil((n * stride) / 2) * 2);
   const losAt = intsAt + Math.ceil((n * stride) / 2);
   let w = 0;
   let e = 0;
@@ -731,6 +790,8 @@ function writeCompactTable(out: Float64Array, start: number, t: FigureTable): nu
     for (let c = 0; c < stride; c++) if (c !== lo) ints[w++] = rows[o + c]!;
     out[losAt + e++] = rows[o + lo]!;
   }
+  // The int32 that pads an odd count to 8 bytes: zero, not what the scratch array held.
+  if (w % 2 === 1) ints[w] = 0;
   return losAt + n;
 }
 
