@@ -144,10 +144,7 @@ export class WindowState {
     }
     let agg = branches.get(branchId);
     if (agg === undefined) {
-      // No spare (the finest window hands one back per bucket it drops, so none in the first
-      // minute): sized like the branch's staged second before, if any, instead of growing from
-      // empty by rehashing at each doubling.
-      agg = this.#spare.pop() ?? new Aggregate(this.#pending.get(slot - 1)?.get(branchId));
+      agg = this.#spare.pop() ?? new Aggregate();
       branches.set(branchId, agg);
       this.scope(branchId);
     }
