@@ -58,15 +58,9 @@ export async function compressSnapshot(chunks: readonly Uint8Array[]): Promise<U
     size = 0;
   };
   for (const chunk of chunks) {
-    if (chunk.length >= FRAME_BYTES) {
-      // A body page (SnapshotWriter writes them frame-sized): a frame of its own, not copied.
-      cut();
-      pending.push(chunk);
-      size = chunk.length;
-      cut();
-      await new Promise((resolve) => setImmediate(resolve));
-      continue;
-    }
+    // A body page (SnapshotWriter writes them frame-sized) starts a frame of its own, which it
+    // then fills alone: compressed as it is, not copied.
+    if (chunk.length >= FRAME_BYTES) cut();
     pending.push(chunk);
     size += chunk.length;
     if (size >= FRAME_BYTES) {

@@ -68,7 +68,7 @@ export function saleLineRows({ sale, streamSeq }: StreamedSale): SaleLineRow[] {
   }));
 }
 
-/** The columns the flusher writes, in the order saleLineJson lists them (inserted_at: its default). */
+/** The columns the flusher writes, in the order its lines list them (inserted_at: its default). */
 export const SALE_LINE_COLUMNS = [
   'sale_id',
   'line_no',
@@ -101,35 +101,7 @@ export const SALE_LINE_COLUMNS = [
 
 /** A row as one JSONCompactEachRow line (without the newline): its values in SALE_LINE_COLUMNS order. */
 export function saleLineJson(r: SaleLineRow): string {
-  return JSON.stringify([
-    r.sale_id,
-    r.line_no,
-    r.kind,
-    r.sign,
-    r.original_sale_id,
-    r.branch_id,
-    r.register_id,
-    r.cashier_id,
-    r.customer_id,
-    r.buyer_country,
-    r.seller_country,
-    r.payment_method,
-    r.currency,
-    r.product_id,
-    r.product_name,
-    r.category,
-    r.brand,
-    r.quantity,
-    r.unit_price,
-    r.discount,
-    r.amount,
-    r.net_quantity,
-    r.net_amount,
-    r.occurred_at,
-    r.received_at,
-    r.stream_seq,
-    r.version,
-  ]);
+  return JSON.stringify(SALE_LINE_COLUMNS.map((column) => r[column]));
 }
 
 /**
